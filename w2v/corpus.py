@@ -1,0 +1,163 @@
+"""Read a text corpus as a stream of token pieces, in bounded memory.
+
+A corpus is a file, a directory of files (recursively, sorted by path) or ``-`` for stdin;
+plain, ``.gz``, ``.bz2`` or ``.xz``. One sentence a line, tokens split on whitespace.
+Lines may be of any length (text8 is one 100 MB line): the reader works on fixed-size
+blocks cut at whitespace, so it never holds a whole huge line. Invalid UTF-8 is replaced
+by U+FFFD and counted, never fatal.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import W2VError
+
+BLOCK_SIZE = 1 << 22  # 4 MiB of bytes read at a time
+_WHITESPACE = b" \t\n\r\x0b\x0c"
+
+
+@dataclass
+class ReadStats:
+    """What the reader saw: files, bytes, lines and invalid UTF-8 sequences replaced."""
+
+    files: int = 0
+    bytes: int = 0
+    lines: int = 0
+    invalid_utf8: int = 0
+
+
+def list_files(corpus: str | os.PathLike) -> list[Path]:
+    """Resolve ``corpus`` to the files to read: the file itself, a directory's files
+    (recursively, sorted, hidden files skipped) or ``[Path("-")]`` for stdin."""
+    if str(corpus) == "-":
+        return [Path("-")]
+    path = Path(corpus)
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        if not files:
+            raise W2VError(f"corpus directory {path} contains no files")
+        return files
+    if not path.exists():
+        raise W2VError(f"corpus not found: {path} (give a text file, a directory of files, or - for stdin)")
+    if not path.is_file():
+        raise W2VError(f"corpus {path} is not a regular file or directory")
+    return [path]
+
+
+def _open(path: Path) -> BinaryIO:
+    if str(path) == "-":
+        return sys.stdin.buffer
+    try:
+        suffix = path.suffix.lower()
+        if suffix == ".gz":
+            return gzip.open(path, "rb")
+        if suffix == ".bz2":
+            return bz2.open(path, "rb")
+        if suffix == ".xz":
+            return lzma.open(path, "rb")
+        return open(path, "rb")
+    except OSError as exc:
+        raise W2VError(f"cannot read corpus file {path}: {exc.strerror or exc}") from None
+
+
+def _decode(data: bytes, stats: ReadStats) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        stats.invalid_utf8 += text.count("\ufffd") - data.count("\ufffd".encode())
+        return text
+
+
+def iter_blocks(path: Path, stats: ReadStats, block_size: int = BLOCK_SIZE) -> Iterator[str]:
+    """Yield decoded text blocks of ``path``, each cut just after a whitespace byte, so no
+    token (and no UTF-8 sequence) straddles two blocks."""
+
+    fh = _open(path)
+    carry = b""
+    first = True
+    try:
+        while True:
+            try:
+                raw = fh.read(block_size)
+            except (OSError, EOFError, lzma.LZMAError) as exc:
+                raise W2VError(f"cannot read corpus file {path}: {exc} (corrupt or truncated?)") from None
+            if first:
+                first = False
+                if b"\x00" in raw[:8192]:
+                    raise W2VError(f"{path} looks like a binary file (NUL bytes); give a UTF-8 text corpus")
+            stats.bytes += len(raw)
+            if not raw:
+                break
+            data = carry + raw
+            cut = max(data.rfind(c) for c in _WHITESPACE) + 1
+            if cut == 0:  # no whitespace in the block: a monstrous token; cut it anyway if too long
+                if len(data) < 4 * block_size:
+                    carry = data
+                    continue
+                cut = len(data)
+            carry = data[cut:]
+            yield _decode(data[:cut], stats)
+        if carry:
+            yield _decode(carry, stats)
+    finally:
+        if fh is not sys.stdin.buffer:
+            fh.close()
+
+
+def iter_pieces(
+    corpus: str | os.PathLike,
+    lowercase: bool = False,
+    stats: ReadStats | None = None,
+    block_size: int = BLOCK_SIZE,
+) -> Iterator[tuple[list[str], bool]]:
+    """Yield ``(tokens, ends_line)`` pieces of the corpus in order.
+
+    Concatenating the pieces up to one with ``ends_line=True`` gives one line's tokens;
+    a long line arrives as several pieces. Each file ends a line. Pass a
+    :class:`ReadStats` to learn what was read (e.g. how many invalid UTF-8 sequences).
+    """
+    stats = stats if stats is not None else ReadStats()
+    for path in list_files(corpus):
+        stats.files += 1
+        for block in iter_blocks(path, stats, block_size):
+            if lowercase:
+                block = block.lower()
+            lines = block.split("\n")
+            stats.lines += len(lines) - 1
+            for line in lines[:-1]:
+                yield line.split(), True
+            if lines[-1]:
+                yield lines[-1].split(), False
+        yield [], True
+
+
+def iter_sentences(
+    corpus: str | os.PathLike,
+    lowercase: bool = False,
+    max_sentence_length: int = 10_000,
+    stats: ReadStats | None = None,
+) -> Iterator[list[str]]:
+    """Yield sentences (lists of tokens): one per line, long lines cut into chunks of at
+    most ``max_sentence_length`` tokens (as word2vec does). Empty lines are skipped."""
+    buf: list[str] = []
+    for tokens, ends_line in iter_pieces(corpus, lowercase, stats):
+        buf.extend(tokens)
+        while len(buf) >= max_sentence_length:
+            yield buf[:max_sentence_length]
+            buf = buf[max_sentence_length:]
+        if ends_line and buf:
+            yield buf
+            buf = []

@@ -1,0 +1,293 @@
+"""The compiled hot loop: SGNS and CBOW updates over int32 word ids (numba, no GIL).
+
+This module sees only numpy arrays and scalars and imports nothing of w2v. Worker threads
+call :func:`train_job` on disjoint slices of sentences and update the shared tables in
+place without locks (Hogwild), as word2vec and gensim do.
+
+Semantics follow word2vec's C code: subsampling with its keep probability, a reduced
+window drawn uniformly from ``1..window`` per centre word, skip-gram predicting the centre
+word from each context word's input vector, CBOW from the mean of the context vectors
+(the error is added in full to each context vector), noise words drawn from unigram^0.75.
+The sigmoid and the loss are computed exactly (no lookup table and no clipping), and the
+loss is the true negative log-likelihood of every (word, target) pair, summed in float64.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+@njit(inline="always")
+def _next(state):
+    # splitmix64: a Weyl sequence through a mixer; every output bit is good, 3 multiplies.
+    return state + _GOLDEN
+
+
+@njit(inline="always")
+def _bits(state):
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(inline="always")
+def _uniform(state):
+    # A float in [0, 1) from 53 random bits.
+    return (_bits(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(inline="always")
+def _below(state, n):
+    # An integer in [0, n) from the high 32 bits (multiply-shift, no division).
+    return np.int64(((_bits(state) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
+
+
+@njit(inline="always")
+def _draw(state, alias_prob, alias_idx):
+    # One draw from the noise distribution with Walker's alias method: O(1), 2 arrays of V.
+    z = _bits(state)
+    k = np.int64(((z >> np.uint64(32)) * np.uint64(alias_prob.shape[0])) >> np.uint64(32))
+    if (z & np.uint64(0xFFFFFFFF)) * (1.0 / 4294967296.0) < alias_prob[k]:
+        return k
+    return np.int64(alias_idx[k])
+
+
+_LOG1P_SIZE = 4096
+# log1p(e) for e in [0, 1] at 4097 points; linear interpolation is exact to 1e-8.
+_LOG1P_TABLE = np.log1p(np.linspace(0.0, 1.0, _LOG1P_SIZE + 1))
+
+
+@njit(inline="always", fastmath=True)
+def _log1p_unit(e):
+    # log1p(e) for e in [0, 1] from the interpolated table: a libm log1p costs more than
+    # the rest of a pair's arithmetic.
+    x = e * _LOG1P_SIZE
+    i = min(np.int64(x), _LOG1P_SIZE - 1)
+    lo = _LOG1P_TABLE[i]
+    return lo + (x - i) * (_LOG1P_TABLE[i + 1] - lo)
+
+
+@njit(inline="always", fastmath=True)
+def _sigmoid_nll(f, label):
+    """sigmoid(f) and the negative log-likelihood of ``label`` (1 or 0) under it, stably:
+    with e = exp(-|f|), -log sigmoid(f) = log1p(e) + max(-f, 0)."""
+    if f >= 0.0:
+        e = math.exp(-f)
+        soft = _log1p_unit(e)  # -log sigmoid(f)
+        s = 1.0 / (1.0 + e)
+        return s, soft if label else soft + f
+    e = math.exp(f)
+    soft = _log1p_unit(e)  # -log(1 - sigmoid(f))
+    s = e / (1.0 + e)
+    return s, soft - f if label else soft
+
+
+@njit(nogil=True, cache=True)
+def learning_rate(words_done, total_words, alpha, min_alpha):
+    """Linear decay from ``alpha`` to ``min_alpha`` over ``total_words`` (all epochs)."""
+    progress = min(1.0, words_done / max(1.0, float(total_words)))
+    return alpha - (alpha - min_alpha) * progress
+
+
+@njit(inline="always", fastmath=True)
+def _update_pair(syn0, syn1, word, target, label, alpha, neu1e):
+    """One (input word, target) update of skip-gram: returns the pair's NLL.
+
+    ``syn1[target] += g * syn0[word]``; ``neu1e += g * syn1[target]`` (old value), with
+    ``g = alpha * (label - sigmoid(syn0[word] . syn1[target]))``.
+    """
+    dim = syn0.shape[1]
+    f = np.float32(0.0)
+    for c in range(dim):
+        f += syn0[word, c] * syn1[target, c]
+    s, nll = _sigmoid_nll(f, label)
+    g = np.float32(alpha * (label - s))
+    for c in range(dim):
+        neu1e[c] += g * syn1[target, c]
+        syn1[target, c] += g * syn0[word, c]
+    return nll
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def sg_window(syn0, syn1, center, contexts, targets, alpha, neu1e):
+    """Skip-gram update of one centre word with the given context ids and targets.
+
+    ``targets[0]`` must be the centre word (label 1), the rest are noise words (label 0);
+    the same targets serve every context word. Returns ``(nll_sum, n_pairs)``.
+    """
+    nll = 0.0
+    pairs = 0
+    for j in range(contexts.shape[0]):
+        word = contexts[j]
+        neu1e[:] = 0.0
+        for d in range(targets.shape[0]):
+            t = targets[d]
+            if d > 0 and t == center:
+                continue
+            nll += _update_pair(syn0, syn1, word, t, 1 if d == 0 else 0, alpha, neu1e)
+            pairs += 1
+        for c in range(syn0.shape[1]):
+            syn0[word, c] += neu1e[c]
+    return nll, pairs
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def cbow_window(syn0, syn1, center, contexts, targets, alpha, neu1, neu1e):
+    """CBOW update: the mean of the context vectors predicts ``targets`` (``targets[0]`` is
+    the centre word, label 1). The error is added in full to every context vector, as in
+    word2vec. Returns ``(nll_sum, n_pairs)``."""
+    dim = syn0.shape[1]
+    m = contexts.shape[0]
+    if m == 0:
+        return 0.0, 0
+    neu1[:] = 0.0
+    for j in range(m):
+        for c in range(dim):
+            neu1[c] += syn0[contexts[j], c]
+    inv = np.float32(1.0 / m)
+    for c in range(dim):
+        neu1[c] *= inv
+        neu1e[c] = 0.0
+    nll = 0.0
+    pairs = 0
+    for d in range(targets.shape[0]):
+        t = targets[d]
+        if d > 0 and t == center:
+            continue
+        f = np.float32(0.0)
+        for c in range(dim):
+            f += neu1[c] * syn1[t, c]
+        s, loss = _sigmoid_nll(f, 1 if d == 0 else 0)
+        g = np.float32(alpha * ((1 if d == 0 else 0) - s))
+        for c in range(dim):
+            neu1e[c] += g * syn1[t, c]
+            syn1[t, c] += g * neu1[c]
+        nll += loss
+        pairs += 1
+    for j in range(m):
+        for c in range(dim):
+            syn0[contexts[j], c] += neu1e[c]
+    return nll, pairs
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def train_job(
+    syn0, syn1, ids, starts, s0, s1, keep_prob, alias_prob, alias_idx,
+    window, negative, cbow, shared_negatives, alpha, min_alpha, words_before, total_words, seed,
+):
+    """Train on sentences ``s0 .. s1-1`` of the encoded corpus (in place, Hogwild).
+
+    ``words_before`` is how many corpus words the schedule counts before this job (it sets
+    the learning rate); ``seed`` seeds this job's generator, so a job's updates depend only
+    on its inputs. With ``shared_negatives`` skip-gram draws one set of noise words per
+    centre word instead of one per (centre, context) pair (Ji et al. 2016). Returns
+    ``(nll_sum, n_pairs, words_done, words_trained)``.
+    """
+    dim = syn0.shape[1]
+    state = _bits(np.uint64(seed) + _GOLDEN)
+    max_len = 0
+    for s in range(s0, s1):
+        max_len = max(max_len, starts[s + 1] - starts[s])
+    buf = np.empty(max_len, dtype=np.int32)
+    contexts = np.empty(2 * window, dtype=np.int32)
+    targets = np.empty(negative + 1, dtype=np.int32)
+    neu1 = np.zeros(dim, dtype=np.float32)
+    neu1e = np.zeros(dim, dtype=np.float32)
+    nll = 0.0
+    pairs = 0
+    words_done = 0
+    trained = 0
+    for s in range(s0, s1):
+        a = starts[s]
+        b = starts[s + 1]
+        lr = learning_rate(words_before + words_done, total_words, alpha, min_alpha)
+        n = 0
+        for k in range(a, b):
+            w = ids[k]
+            p = keep_prob[w]
+            if p < 1.0:
+                state = _next(state)
+                if p < _uniform(state):
+                    continue
+            buf[n] = w
+            n += 1
+        words_done += b - a
+        trained += n
+        for i in range(n):
+            center = buf[i]
+            state = _next(state)
+            reduced = window - _below(state, window)  # 1 .. window
+            m = 0
+            for j in range(max(0, i - reduced), min(n, i + reduced + 1)):
+                if j != i:
+                    contexts[m] = buf[j]
+                    m += 1
+            if m == 0:
+                continue
+            targets[0] = center
+            if cbow or shared_negatives:
+                for d in range(1, negative + 1):
+                    state = _next(state)
+                    targets[d] = _draw(state, alias_prob, alias_idx)
+                if cbow:
+                    l, q = cbow_window(syn0, syn1, center, contexts[:m], targets, lr, neu1, neu1e)
+                else:
+                    l, q = sg_window(syn0, syn1, center, contexts[:m], targets, lr, neu1e)
+                nll += l
+                pairs += q
+            else:
+                for j in range(m):
+                    for d in range(1, negative + 1):
+                        state = _next(state)
+                        targets[d] = _draw(state, alias_prob, alias_idx)
+                    l, q = sg_window(syn0, syn1, center, contexts[j:j + 1], targets, lr, neu1e)
+                    nll += l
+                    pairs += q
+    return nll, pairs, words_done, trained
+
+
+@njit(nogil=True, cache=True)
+def build_alias(probs):
+    """Walker/Vose alias table for sampling index *i* with probability ``probs[i]``.
+
+    Returns ``(prob float64[V], alias int32[V])``: draw k uniformly, keep it with
+    probability ``prob[k]``, else take ``alias[k]``.
+    """
+    n = probs.shape[0]
+    scaled = probs * (n / probs.sum())
+    prob = np.ones(n, dtype=np.float64)
+    alias = np.arange(n).astype(np.int32)
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    ns = 0
+    nl = 0
+    for i in range(n):
+        if scaled[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        nl -= 1
+        g = large[nl]
+        prob[s] = scaled[s]
+        alias[s] = g
+        scaled[g] = (scaled[g] + scaled[s]) - 1.0
+        if scaled[g] < 1.0:
+            small[ns] = g
+            ns += 1
+        else:
+            large[nl] = g
+            nl += 1
+    return prob, alias

@@ -1,0 +1,205 @@
+"""Vocabulary and the int32 encoding of a corpus, built in one streaming pass.
+
+The pass gives every new word a provisional id in order of first appearance (a C-speed
+dict lookup a token) and streams those ids to disk. The vocabulary is then chosen from the
+counts (``min_count``, ``max_vocab``; sorted by descending count, ties by first
+appearance, so index 0 is the most frequent word), and a second pass over the id file —
+pure numpy — maps provisional ids to final ids and drops the rare words. The result is
+memory-mapped, so corpora larger than RAM work; training runs its epochs over it without
+re-tokenizing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from array import array
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .corpus import ReadStats, iter_pieces, list_files
+from .errors import W2VError
+from .outdir import read_vocab, write_vocab
+
+_CHUNK = 1 << 24  # tokens remapped at a time in the second pass
+
+
+@dataclass
+class Vocabulary:
+    """Words sorted by descending count; ``words[i]`` is row *i* of the table."""
+
+    words: list[str]
+    counts: np.ndarray  # int64, same length as words
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @property
+    def index(self) -> dict[str, int]:
+        """Word → row index (built once, on first use)."""
+        if getattr(self, "_index", None) is None:
+            self._index = {w: i for i, w in enumerate(self.words)}
+        return self._index
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``vocab.txt`` (``word<TAB>count`` a line) atomically."""
+        write_vocab(path, self.words, self.counts)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Vocabulary:
+        """Read a ``vocab.txt``."""
+        words, counts = read_vocab(path)
+        return cls(words, counts)
+
+
+def select_vocab(counts: np.ndarray, min_count: int = 5, max_vocab: int | None = None) -> np.ndarray:
+    """Indices of the words to keep: count ≥ ``min_count``, most frequent first (stable:
+    ties keep their input order), at most ``max_vocab`` of them."""
+    counts = np.asarray(counts)
+    order = np.argsort(-counts, kind="stable")
+    order = order[counts[order] >= min_count]
+    if max_vocab is not None:
+        order = order[:max_vocab]
+    return order
+
+
+@dataclass
+class EncodedCorpus:
+    """A corpus as int32 word ids (rare words dropped) with sentence boundaries.
+
+    Sentence *s* is ``ids[starts[s]:starts[s + 1]]``; ``starts[-1] == len(ids)``.
+    """
+
+    ids: np.ndarray
+    starts: np.ndarray
+    vocab: Vocabulary
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def n_sentences(self) -> int:
+        return len(self.starts) - 1
+
+
+def encode_corpus(
+    corpus: str | os.PathLike,
+    workdir: str | os.PathLike,
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    lowercase: bool = False,
+    max_sentence_length: int = 10_000,
+    progress: bool = True,
+) -> EncodedCorpus:
+    """Count the corpus, choose the vocabulary and encode the corpus to ``workdir/ids.i32``.
+
+    Long lines are cut into sentences of at most ``max_sentence_length`` raw tokens.
+    Raises :class:`W2VError` on an empty corpus or an empty vocabulary.
+    """
+    if min_count < 1:
+        raise W2VError(f"min_count must be >= 1, got {min_count}")
+    if max_vocab is not None and max_vocab < 1:
+        raise W2VError(f"max_vocab must be >= 1, got {max_vocab}")
+    if max_sentence_length < 1:
+        raise W2VError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    files = list_files(corpus)
+    size = sum(p.stat().st_size for p in files) if all(
+        str(p) != "-" and p.suffix.lower() not in (".gz", ".bz2", ".xz") for p in files) else None
+
+    # Pass 1: provisional ids (first-appearance order) streamed to disk, counts, sentence starts.
+    index: defaultdict[str, int] = defaultdict()
+    index.default_factory = index.__len__  # a new word gets the next id, all in C
+    lookup = index.__getitem__
+    counts = np.zeros(0, dtype=np.int64)
+    starts = array("q", [0])
+    n_tokens = 0
+    in_sentence = 0  # tokens of the current sentence so far
+    stats = ReadStats()
+    prov_path = workdir / "provisional.i32"
+    bar = tqdm(total=size, unit="B", unit_scale=True, desc="vocab", disable=not progress, leave=False)
+    last_bytes = 0
+    with open(prov_path, "wb") as prov:
+        for tokens, ends_line in iter_pieces(corpus, lowercase, stats):
+            n = len(tokens)
+            if n:
+                ids = np.fromiter(map(lookup, tokens), dtype=np.int32, count=n)
+                ids.tofile(prov)
+                block_counts = np.bincount(ids, minlength=len(index))
+                if len(counts) < len(block_counts):
+                    counts = np.concatenate([counts, np.zeros(len(block_counts) - len(counts), np.int64)])
+                counts += block_counts
+                # Cut the running line into sentences of max_sentence_length raw tokens.
+                first_cut = max_sentence_length - in_sentence
+                starts.extend(range(n_tokens + first_cut, n_tokens + n + 1, max_sentence_length))
+                n_tokens += n
+                in_sentence = (in_sentence + n) % max_sentence_length
+            if ends_line and in_sentence:
+                starts.append(n_tokens)
+                in_sentence = 0
+            if stats.bytes != last_bytes:
+                bar.update(stats.bytes - last_bytes)
+                last_bytes = stats.bytes
+    bar.close()
+    if n_tokens == 0:
+        prov_path.unlink()
+        raise W2VError(f"corpus {corpus} is empty (no tokens found)")
+    if starts[-1] != n_tokens:
+        starts.append(n_tokens)
+
+    # Vocabulary: descending count, ties by first appearance.
+    keep = select_vocab(counts, min_count, max_vocab)
+    if len(keep) == 0:
+        prov_path.unlink()
+        raise W2VError(
+            f"vocabulary is empty: no word occurs at least min_count={min_count} times "
+            f"(largest count {counts.max()}); lower --min-count")
+    words_by_prov = list(index)
+    vocab = Vocabulary([words_by_prov[i] for i in keep], counts[keep])
+    del index, words_by_prov
+    t_vocab = time.perf_counter() - t0
+
+    # Pass 2: provisional → final ids, rare words dropped, sentence starts shifted.
+    remap = np.full(len(counts), -1, dtype=np.int32)
+    remap[keep] = np.arange(len(keep), dtype=np.int32)
+    raw_starts = np.frombuffer(starts, dtype=np.int64)
+    new_starts = np.empty_like(raw_starts)
+    prov_ids = np.memmap(prov_path, dtype=np.int32, mode="r")
+    ids_path = workdir / "ids.i32"
+    kept_total = 0
+    with open(ids_path, "wb") as out:
+        for c0 in range(0, n_tokens, _CHUNK):
+            c1 = min(c0 + _CHUNK, n_tokens)
+            new = remap[prov_ids[c0:c1]]
+            mask = new >= 0
+            new[mask].tofile(out)
+            prefix = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+            sel = (raw_starts >= c0) & (raw_starts < c1)
+            new_starts[sel] = kept_total + prefix[raw_starts[sel] - c0]
+            kept_total += int(prefix[-1])
+    new_starts[raw_starts == n_tokens] = kept_total
+    del prov_ids
+    prov_path.unlink()
+    sentence_starts = np.unique(new_starts)  # drops sentences left empty
+    if kept_total == 0:
+        ids = np.zeros(0, dtype=np.int32)
+    else:
+        ids = np.memmap(ids_path, dtype=np.int32, mode="r")
+    corpus_stats = {
+        "files": stats.files,
+        "bytes": stats.bytes,
+        "lines": stats.lines,
+        "invalid_utf8": stats.invalid_utf8,
+        "tokens": n_tokens,
+        "word_types": len(counts),
+        "vocab_size": len(vocab),
+        "kept_tokens": kept_total,
+        "sentences": len(sentence_starts) - 1,
+        "vocab_seconds": round(t_vocab, 3),
+        "encode_seconds": round(time.perf_counter() - t0, 3),
+    }
+    return EncodedCorpus(ids, sentence_starts, vocab, corpus_stats)
