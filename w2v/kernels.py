@@ -97,84 +97,85 @@ def learning_rate(words_done, total_words, alpha, min_alpha):
     return alpha - (alpha - min_alpha) * progress
 
 
+# Rows are addressed as table[row, c] rather than through row views: a view costs two
+# atomic reference-count updates on the shared table, which threads then fight over.
+
+
 @njit(inline="always", fastmath=True)
-def _update_pair(syn0, syn1, word, target, label, alpha, neu1e):
-    """One (input word, target) update of skip-gram: returns the pair's NLL.
-
-    ``syn1[target] += g * syn0[word]``; ``neu1e += g * syn1[target]`` (old value), with
-    ``g = alpha * (label - sigmoid(syn0[word] . syn1[target]))``.
-    """
-    dim = syn0.shape[1]
-    f = np.float32(0.0)
-    for c in range(dim):
-        f += syn0[word, c] * syn1[target, c]
-    s, nll = _sigmoid_nll(f, label)
-    g = np.float32(alpha * (label - s))
-    for c in range(dim):
-        neu1e[c] += g * syn1[target, c]
-        syn1[target, c] += g * syn0[word, c]
-    return nll
-
-
-@njit(nogil=True, fastmath=True, cache=True)
-def sg_window(syn0, syn1, center, contexts, targets, alpha, neu1e):
-    """Skip-gram update of one centre word with the given context ids and targets.
-
-    ``targets[0]`` must be the centre word (label 1), the rest are noise words (label 0);
-    the same targets serve every context word. Returns ``(nll_sum, n_pairs)``.
-    """
-    nll = 0.0
-    pairs = 0
-    for j in range(contexts.shape[0]):
-        word = contexts[j]
-        neu1e[:] = 0.0
-        for d in range(targets.shape[0]):
-            t = targets[d]
-            if d > 0 and t == center:
-                continue
-            nll += _update_pair(syn0, syn1, word, t, 1 if d == 0 else 0, alpha, neu1e)
-            pairs += 1
-        for c in range(syn0.shape[1]):
-            syn0[word, c] += neu1e[c]
-    return nll, pairs
-
-
-@njit(nogil=True, fastmath=True, cache=True)
-def cbow_window(syn0, syn1, center, contexts, targets, alpha, neu1, neu1e):
-    """CBOW update: the mean of the context vectors predicts ``targets`` (``targets[0]`` is
-    the centre word, label 1). The error is added in full to every context vector, as in
-    word2vec. Returns ``(nll_sum, n_pairs)``."""
-    dim = syn0.shape[1]
-    m = contexts.shape[0]
-    if m == 0:
-        return 0.0, 0
-    neu1[:] = 0.0
-    for j in range(m):
-        for c in range(dim):
-            neu1[c] += syn0[contexts[j], c]
-    inv = np.float32(1.0 / m)
-    for c in range(dim):
-        neu1[c] *= inv
-        neu1e[c] = 0.0
+def _predict(syn1, center, hidden, h, targets, alpha, grads, neu1e):
+    """Score ``hidden[h]`` against every target, then update: ``targets[0]`` is the centre
+    word (label 1), the others noise words (label 0; a noise word equal to the centre is
+    skipped). All scores are taken before any output row moves, so the targets' updates
+    are independent (word2vec applies them one after another; the two differ only when a
+    noise word is drawn twice). Adds ``g * syn1[t]`` to ``neu1e`` and ``g * hidden[h]`` to
+    ``syn1[t]``. Returns ``(nll, n_pairs)``."""
+    dim = neu1e.shape[0]
     nll = 0.0
     pairs = 0
     for d in range(targets.shape[0]):
         t = targets[d]
         if d > 0 and t == center:
+            grads[d] = 0.0
             continue
         f = np.float32(0.0)
         for c in range(dim):
-            f += neu1[c] * syn1[t, c]
+            f += hidden[h, c] * syn1[t, c]
         s, loss = _sigmoid_nll(f, 1 if d == 0 else 0)
-        g = np.float32(alpha * ((1 if d == 0 else 0) - s))
-        for c in range(dim):
-            neu1e[c] += g * syn1[t, c]
-            syn1[t, c] += g * neu1[c]
+        grads[d] = np.float32(alpha * ((1.0 if d == 0 else 0.0) - s))
         nll += loss
         pairs += 1
+    for d in range(targets.shape[0]):
+        g = grads[d]
+        if g != 0.0:
+            t = targets[d]
+            for c in range(dim):
+                neu1e[c] += g * syn1[t, c]
+            for c in range(dim):
+                syn1[t, c] += g * hidden[h, c]
+    return nll, pairs
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def sg_window(syn0, syn1, center, contexts, targets, alpha, grads, neu1e):
+    """Skip-gram update of one centre word: each context word's input vector predicts the
+    targets (``targets[0]`` the centre word, the rest noise words), and moves by the summed
+    error. The same targets serve every context word given. Returns ``(nll, n_pairs)``."""
+    nll = 0.0
+    pairs = 0
+    for j in range(contexts.shape[0]):
+        w = contexts[j]
+        neu1e[:] = 0.0
+        loss, q = _predict(syn1, center, syn0, w, targets, alpha, grads, neu1e)
+        nll += loss
+        pairs += q
+        for c in range(neu1e.shape[0]):
+            syn0[w, c] += neu1e[c]
+    return nll, pairs
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def cbow_window(syn0, syn1, center, contexts, targets, alpha, grads, hidden, neu1e):
+    """CBOW update: the mean of the context vectors predicts the targets; the error is
+    added in full to every context vector, as in word2vec. ``hidden`` is a (1, dim)
+    work array. Returns ``(nll, n_pairs)``."""
+    m = contexts.shape[0]
+    dim = neu1e.shape[0]
+    if m == 0:
+        return 0.0, 0
+    hidden[:] = 0.0
+    neu1e[:] = 0.0
     for j in range(m):
+        w = contexts[j]
         for c in range(dim):
-            syn0[contexts[j], c] += neu1e[c]
+            hidden[0, c] += syn0[w, c]
+    inv = np.float32(1.0 / m)
+    for c in range(dim):
+        hidden[0, c] *= inv
+    nll, pairs = _predict(syn1, center, hidden, 0, targets, alpha, grads, neu1e)
+    for j in range(m):
+        w = contexts[j]
+        for c in range(dim):
+            syn0[w, c] += neu1e[c]
     return nll, pairs
 
 
@@ -199,7 +200,8 @@ def train_job(
     buf = np.empty(max_len, dtype=np.int32)
     contexts = np.empty(2 * window, dtype=np.int32)
     targets = np.empty(negative + 1, dtype=np.int32)
-    neu1 = np.zeros(dim, dtype=np.float32)
+    grads = np.zeros(negative + 1, dtype=np.float32)
+    hidden = np.zeros((1, dim), dtype=np.float32)
     neu1e = np.zeros(dim, dtype=np.float32)
     nll = 0.0
     pairs = 0
@@ -238,9 +240,9 @@ def train_job(
                     state = _next(state)
                     targets[d] = _draw(state, alias_prob, alias_idx)
                 if cbow:
-                    l, q = cbow_window(syn0, syn1, center, contexts[:m], targets, lr, neu1, neu1e)
+                    l, q = cbow_window(syn0, syn1, center, contexts[:m], targets, lr, grads, hidden, neu1e)
                 else:
-                    l, q = sg_window(syn0, syn1, center, contexts[:m], targets, lr, neu1e)
+                    l, q = sg_window(syn0, syn1, center, contexts[:m], targets, lr, grads, neu1e)
                 nll += l
                 pairs += q
             else:
@@ -248,7 +250,7 @@ def train_job(
                     for d in range(1, negative + 1):
                         state = _next(state)
                         targets[d] = _draw(state, alias_prob, alias_idx)
-                    l, q = sg_window(syn0, syn1, center, contexts[j:j + 1], targets, lr, neu1e)
+                    l, q = sg_window(syn0, syn1, center, contexts[j:j + 1], targets, lr, grads, neu1e)
                     nll += l
                     pairs += q
     return nll, pairs, words_done, trained
