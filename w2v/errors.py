@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
 
@@ -14,9 +15,17 @@ class W2VError(ValueError):
     """
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line errors: a bad option raises :class:`W2VError` (exit 2 via
+    :func:`run_cli`) instead of printing the usage block."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise W2VError(f"{message} (see --help)")
+
+
 def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> None:
     """Run ``main(argv)``; turn :class:`W2VError` (and Ctrl-C) into a one-line message."""
-    prog = sys.argv[0].rsplit("/", 1)[-1] if sys.argv and sys.argv[0] else "w2v"
+    prog = _prog_name()
     try:
         code = main(argv)
     except W2VError as exc:
@@ -28,3 +37,12 @@ def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | No
     except BrokenPipeError:
         sys.exit(0)
     sys.exit(code or 0)
+
+
+def _prog_name() -> str:
+    # "python -m w2v.train" runs .../w2v/train.py: report it as "w2v.train".
+    path = sys.argv[0] if sys.argv and sys.argv[0] else "w2v"
+    parts = path.replace("\\", "/").split("/")
+    if len(parts) >= 2 and parts[-2] == "w2v" and parts[-1].endswith(".py"):
+        return "w2v." + parts[-1][:-3]
+    return parts[-1]

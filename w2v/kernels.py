@@ -240,18 +240,18 @@ def train_job(
                     state = _next(state)
                     targets[d] = _draw(state, alias_prob, alias_idx)
                 if cbow:
-                    l, q = cbow_window(syn0, syn1, center, contexts[:m], targets, lr, grads, hidden, neu1e)
+                    loss, q = cbow_window(syn0, syn1, center, contexts[:m], targets, lr, grads, hidden, neu1e)
                 else:
-                    l, q = sg_window(syn0, syn1, center, contexts[:m], targets, lr, grads, neu1e)
-                nll += l
+                    loss, q = sg_window(syn0, syn1, center, contexts[:m], targets, lr, grads, neu1e)
+                nll += loss
                 pairs += q
             else:
                 for j in range(m):
                     for d in range(1, negative + 1):
                         state = _next(state)
                         targets[d] = _draw(state, alias_prob, alias_idx)
-                    l, q = sg_window(syn0, syn1, center, contexts[j:j + 1], targets, lr, grads, neu1e)
-                    nll += l
+                    loss, q = sg_window(syn0, syn1, center, contexts[j:j + 1], targets, lr, grads, neu1e)
+                    nll += loss
                     pairs += q
     return nll, pairs, words_done, trained
 
@@ -293,3 +293,14 @@ def build_alias(probs):
             large[nl] = g
             nl += 1
     return prob, alias
+
+
+@njit(nogil=True, cache=True)
+def sample_noise(alias_prob, alias_idx, n, seed):
+    """``n`` draws from the noise distribution with the same generator training uses."""
+    state = _bits(np.uint64(seed) + _GOLDEN)
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        state = _next(state)
+        out[i] = _draw(state, alias_prob, alias_idx)
+    return out

@@ -12,13 +12,13 @@ CLI: ``python -m w2v.train CORPUS [--out DIR] [options]``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
 import tempfile
 import threading
 import time
+import types
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -26,7 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import __version__
-from .errors import W2VError, run_cli
+from .errors import ArgumentParser, W2VError, run_cli
 from .outdir import save_model
 from .vocab import EncodedCorpus, Vocabulary, encode_corpus
 
@@ -48,7 +48,7 @@ class TrainConfig:
     min_count: int = 5
     max_vocab: int | None = None
     cbow: bool = False
-    shared_negatives: bool = False
+    shared_negatives: bool = True
     threads: int = os.cpu_count() or 1
     seed: int = 1
     lowercase: bool = False
@@ -133,7 +133,7 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
     epoch_loss: list[float] = []
     epoch_seconds: list[float] = []
     words_trained = 0
-    bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="train", disable=not progress,
+    bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="train", disable=None if progress else True,
                dynamic_ncols=True, smoothing=0.1)
     t_start = time.perf_counter()
     for epoch in range(cfg.epochs):
@@ -259,7 +259,7 @@ def default_out(corpus: str) -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m w2v.train",
         description="Learn a word-embedding table with skip-gram negative sampling (or CBOW).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -277,8 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-count", type=int, default=d.min_count, help="drop words rarer than this")
     p.add_argument("--max-vocab", type=int, default=None, help="keep only the N most frequent words")
     p.add_argument("--cbow", action="store_true", help="CBOW (mean of context) instead of skip-gram")
-    p.add_argument("--shared-negatives", action="store_true",
-                   help="skip-gram: one set of noise words per centre word (faster, Ji et al. 2016)")
+    p.add_argument("--per-pair-negatives", dest="shared_negatives", action="store_false",
+                   help="skip-gram: fresh noise words for every (centre, context) pair, as word2vec's C code "
+                        "(default: one set per centre word, shared by its context words; Ji et al. 2016)")
     p.add_argument("--threads", type=int, default=d.threads, help="worker threads")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed")
     p.add_argument("--lowercase", action="store_true", help="lowercase the text before tokenizing")
@@ -328,6 +329,16 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(_neighbours(result.embeddings, result.vocab, args.neighbors)))
     return 0
 
+
+class _CallableModule(types.ModuleType):
+    """Lets ``w2v.train(corpus, ...)`` work even after the ``w2v.train`` module is imported
+    (a submodule import rebinds the package attribute to the module)."""
+
+    def __call__(self, *args, **kwargs) -> TrainResult:
+        return train(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 if __name__ == "__main__":
     run_cli(main)

@@ -121,7 +121,7 @@ def encode_corpus(
     in_sentence = 0  # tokens of the current sentence so far
     stats = ReadStats()
     prov_path = workdir / "provisional.i32"
-    bar = tqdm(total=size, unit="B", unit_scale=True, desc="vocab", disable=not progress, leave=False)
+    bar = tqdm(total=size, unit="B", unit_scale=True, desc="vocab", disable=None if progress else True, leave=False)
     last_bytes = 0
     with open(prov_path, "wb") as prov:
         for tokens, ends_line in iter_pieces(corpus, lowercase, stats):
