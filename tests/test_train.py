@@ -117,4 +117,5 @@ def test_api_rejects_unknown_option(planted_corpus):
 def test_cli_unparseable_option_is_one_line(tmp_path):
     proc = run_cli("corpus.txt", "--dim", "ten", cwd=tmp_path)
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == ["w2v.train: error: argument --dim: invalid int value: 'ten' (see --help)"]
+    expected = "w2v.train: error: argument --dim: invalid int value: 'ten' (see --help)"
+    assert proc.stderr.strip().splitlines() == [expected]
