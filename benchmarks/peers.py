@@ -1,0 +1,186 @@
+"""Train w2v and gensim on the same corpus with the same settings; print speed, memory, quality.
+
+Each run happens in its own subprocess so its peak RSS is its own. gensim is a benchmark-only
+dependency (``pip install -e '.[bench]'``); the w2v package never imports it.
+
+    python benchmarks/peers.py [--corpus ../shared/corpora/text8like] [--threads 2] [--epochs 5]
+                               [--runs w2v-sg,gensim-sg,...] [--json results.json]
+
+Both tables are scored by w2v's evaluator: Google analogies restricted to the 30,000 most frequent
+words (3CosAdd) and WordSim-353 Spearman.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpora" / "text8like"
+SETTINGS = dict(dim=100, window=5, negative=5, min_count=5, sample=1e-3, epochs=5)
+RUNS = {
+    "w2v-sg": ("w2v", {}),
+    "w2v-sg-per-pair": ("w2v", {"shared_negatives": False}),
+    "w2v-cbow": ("w2v", {"cbow": True}),
+    "gensim-sg": ("gensim", {"sg": 1}),
+    "gensim-sg-file": ("gensim-file", {"sg": 1}),
+    "gensim-cbow": ("gensim", {"sg": 0}),
+    "gensim-cbow-file": ("gensim-file", {"sg": 0}),
+}
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def count_tokens(corpus: Path) -> int:
+    n = 0
+    with open(corpus, "rb") as fh:
+        while block := fh.read(1 << 24):
+            n += len(block.split())
+    return n
+
+
+def split_lines(corpus: Path, workdir: Path, per_line: int = 10_000) -> Path:
+    """gensim's corpus_file mode cuts lines at 10,000 tokens: give it 10,000-token lines
+    (the chunks its Text8Corpus makes) or it trains on the first 10,000 tokens only."""
+    out = workdir / (corpus.name + ".lines")
+    if not out.exists():
+        tokens = corpus.read_text().split()
+        with open(out, "w") as fh:
+            for i in range(0, len(tokens), per_line):
+                fh.write(" ".join(tokens[i:i + per_line]) + "\n")
+    return out
+
+
+def child_w2v(corpus: Path, threads: int, extra: dict, out: Path) -> dict:
+    import w2v
+
+    result = w2v.train(corpus, out=out, progress=False, threads=threads, **SETTINGS, **extra)
+    info = result.info
+    return {"vocab_s": info["corpus_stats"]["encode_seconds"], "train_s": info["train_seconds"],
+            "trained_words": info["words_trained_after_subsampling"], "rss_gb": peak_rss_gb(),
+            "vocab_size": len(result.vocab)}
+
+
+def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: bool, workdir: Path) -> dict:
+    import numpy as np
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence, Text8Corpus
+
+    from w2v.outdir import save_model
+
+    model = Word2Vec(vector_size=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
+                     min_count=SETTINGS["min_count"], sample=SETTINGS["sample"], workers=threads, seed=1, **extra)
+    one_line = corpus.open("rb").read(1 << 20).count(b"\n") == 0
+    if file_mode:
+        path = split_lines(corpus, workdir) if one_line else corpus
+        t = time.perf_counter()
+        model.build_vocab(corpus_file=str(path))
+        vocab_s = time.perf_counter() - t
+        t = time.perf_counter()
+        _, effective = model.train(corpus_file=str(path), total_words=model.corpus_total_words,
+                                   total_examples=model.corpus_count, epochs=SETTINGS["epochs"])
+    else:
+        sentences = Text8Corpus(str(corpus)) if one_line else LineSentence(str(corpus))
+        t = time.perf_counter()
+        model.build_vocab(sentences)
+        vocab_s = time.perf_counter() - t
+        t = time.perf_counter()
+        _, effective = model.train(sentences, total_examples=model.corpus_count, epochs=SETTINGS["epochs"])
+    train_s = time.perf_counter() - t
+    rss = peak_rss_gb()
+    kv = model.wv
+    counts = np.array([kv.get_vecattr(w, "count") for w in kv.index_to_key])
+    save_model(out, kv.vectors, kv.index_to_key, counts, {"method": "gensim", **extra})
+    return {"vocab_s": vocab_s, "train_s": train_s, "trained_words": effective, "rss_gb": rss,
+            "vocab_size": len(kv)}
+
+
+def child(args: argparse.Namespace) -> None:
+    kind, extra = RUNS[args.child]
+    out = Path(args.out)
+    workdir = Path(args.workdir)
+    if kind == "w2v":
+        res = child_w2v(Path(args.corpus), args.threads, extra, out)
+    else:
+        res = child_gensim(Path(args.corpus), args.threads, extra, out, kind == "gensim-file", workdir)
+    from w2v.evaluate import evaluate_all
+
+    scores = evaluate_all(out, restrict=30000)
+    res.update(analogy=scores["google_add"], ws353=scores["ws353"])
+    print("RESULT " + json.dumps(res))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of " + ",".join(RUNS))
+    p.add_argument("--thread-counts", default="", help="also run w2v-sg and w2v-cbow at these thread counts (e.g. 1)")
+    p.add_argument("--json", help="write all results here")
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--out", help=argparse.SUPPRESS)
+    p.add_argument("--workdir", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        child(args)
+        return
+    corpus = Path(args.corpus)
+    tokens = count_tokens(corpus)
+    plan = [(name, args.threads) for name in args.runs.split(",")]
+    plan += [(name, int(t)) for t in args.thread_counts.split(",") if t for name in ("w2v-sg", "w2v-cbow")]
+    results = []
+    with tempfile.TemporaryDirectory() as work:
+        for name, threads in plan:
+            out = Path(work) / f"{name}-{threads}"
+            cmd = [sys.executable, __file__, "--child", name, "--corpus", str(corpus), "--threads", str(threads),
+                   "--out", str(out), "--workdir", work]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+            if proc.returncode or not line:
+                print(f"{name}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
+                continue
+            res = {"run": name, "threads": threads, **json.loads(line[0][7:])}
+            res["words_per_s"] = tokens * SETTINGS["epochs"] / res["train_s"]
+            res["trained_words_per_s"] = res["trained_words"] / res["train_s"]
+            results.append(res)
+            print(f"{name:18s} threads {threads}  vocab {res['vocab_s']:6.1f}s  train {res['train_s']:7.1f}s  "
+                  f"{res['words_per_s'] / 1e3:7.0f}k corpus words/s  {res['trained_words_per_s'] / 1e3:6.0f}k "
+                  f"trained words/s  RSS {res['rss_gb']:.2f} GB  analogy {100 * res['analogy']:.1f}%  "
+                  f"WS353 {res['ws353']:.3f}", flush=True)
+    report(results, tokens, corpus, args.threads)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+def report(results: list[dict], tokens: int, corpus: Path, threads: int) -> None:
+    by = {(r["run"], r["threads"]): r for r in results}
+    print(f"\ncorpus {corpus} ({tokens:,} tokens), {SETTINGS}, {threads} threads")
+    for mode, ours in (("sg", "w2v-sg"), ("cbow", "w2v-cbow")):
+        peers = [by.get((f"gensim-{mode}", threads)), by.get((f"gensim-{mode}-file", threads))]
+        peers = [p for p in peers if p]
+        if (ours, threads) not in by or not peers:
+            continue
+        w = by[(ours, threads)]
+        fastest = max(peers, key=lambda r: r["words_per_s"])
+        vocab_ref = min(peers, key=lambda r: r["vocab_s"])
+        print(f"{mode}: w2v / {fastest['run']} (faster gensim mode): speed x{w['words_per_s'] / fastest['words_per_s']:.2f} "
+              f"(trained words/s x{w['trained_words_per_s'] / fastest['trained_words_per_s']:.2f}), "
+              f"analogy {100 * (w['analogy'] - fastest['analogy']):+.1f} pt, WS353 {w['ws353'] - fastest['ws353']:+.3f}, "
+              f"RSS x{w['rss_gb'] / fastest['rss_gb']:.2f}, vocab time x{w['vocab_s'] / vocab_ref['vocab_s']:.2f} "
+              f"(vs {vocab_ref['run']})")
+    for name in ("w2v-sg", "w2v-cbow"):
+        one, many = by.get((name, 1)), by.get((name, threads))
+        if one and many and threads != 1:
+            print(f"{name}: scaling 1 -> {threads} threads x{many['words_per_s'] / one['words_per_s']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
