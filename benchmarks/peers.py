@@ -171,9 +171,11 @@ def report(results: list[dict], tokens: int, corpus: Path, threads: int) -> None
         w = by[(ours, threads)]
         fastest = max(peers, key=lambda r: r["words_per_s"])
         vocab_ref = min(peers, key=lambda r: r["vocab_s"])
-        print(f"{mode}: w2v / {fastest['run']} (faster gensim mode): speed x{w['words_per_s'] / fastest['words_per_s']:.2f} "
-              f"(trained words/s x{w['trained_words_per_s'] / fastest['trained_words_per_s']:.2f}), "
-              f"analogy {100 * (w['analogy'] - fastest['analogy']):+.1f} pt, WS353 {w['ws353'] - fastest['ws353']:+.3f}, "
+        speed = w["words_per_s"] / fastest["words_per_s"]
+        trained = w["trained_words_per_s"] / fastest["trained_words_per_s"]
+        print(f"{mode}: w2v / {fastest['run']} (faster gensim mode): speed x{speed:.2f} "
+              f"(trained words/s x{trained:.2f}), analogy {100 * (w['analogy'] - fastest['analogy']):+.1f} pt, "
+              f"WS353 {w['ws353'] - fastest['ws353']:+.3f}, "
               f"RSS x{w['rss_gb'] / fastest['rss_gb']:.2f}, vocab time x{w['vocab_s'] / vocab_ref['vocab_s']:.2f} "
               f"(vs {vocab_ref['run']})")
     for name in ("w2v-sg", "w2v-cbow"):
