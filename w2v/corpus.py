@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from .errors import W2VError
 
-BLOCK_SIZE = 1 << 22  # 4 MiB of bytes read at a time
+BLOCK_SIZE = 1 << 20  # bytes read at a time
 _WHITESPACE = b" \t\n\r\x0b\x0c"
 
 

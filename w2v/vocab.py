@@ -25,7 +25,7 @@ from .corpus import ReadStats, iter_pieces, list_files
 from .errors import W2VError
 from .outdir import read_vocab, write_vocab
 
-_CHUNK = 1 << 24  # tokens remapped at a time in the second pass
+_CHUNK = 1 << 20  # tokens remapped at a time in the second pass (bounded memory)
 
 
 @dataclass
@@ -168,21 +168,20 @@ def encode_corpus(
     remap[keep] = np.arange(len(keep), dtype=np.int32)
     raw_starts = np.frombuffer(starts, dtype=np.int64)
     new_starts = np.empty_like(raw_starts)
-    prov_ids = np.memmap(prov_path, dtype=np.int32, mode="r")
     ids_path = workdir / "ids.i32"
     kept_total = 0
-    with open(ids_path, "wb") as out:
+    with open(ids_path, "wb") as out, open(prov_path, "rb") as prov:
         for c0 in range(0, n_tokens, _CHUNK):
             c1 = min(c0 + _CHUNK, n_tokens)
-            new = remap[prov_ids[c0:c1]]
+            new = remap[np.fromfile(prov, dtype=np.int32, count=c1 - c0)]
             mask = new >= 0
             new[mask].tofile(out)
-            prefix = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
-            sel = (raw_starts >= c0) & (raw_starts < c1)
-            new_starts[sel] = kept_total + prefix[raw_starts[sel] - c0]
-            kept_total += int(prefix[-1])
+            lo, hi = np.searchsorted(raw_starts, [c0, c1])
+            if hi > lo:
+                prefix = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+                new_starts[lo:hi] = kept_total + prefix[raw_starts[lo:hi] - c0]
+            kept_total += int(np.count_nonzero(mask))
     new_starts[raw_starts == n_tokens] = kept_total
-    del prov_ids
     prov_path.unlink()
     sentence_starts = np.unique(new_starts)  # drops sentences left empty
     if kept_total == 0:
