@@ -1,0 +1,340 @@
+"""Read and write word vectors in the word2vec text/binary formats and read GloVe text files.
+
+word2vec text: a ``V dim`` header line, then ``word v1 ... vdim`` per line.
+word2vec binary: the same header line, then per word ``word`` + a space + ``dim`` little-endian
+float32; word2vec C ends each entry with ``\\n``, gensim does not. The reader accepts both.
+GloVe text: like word2vec text without the header.
+
+Output is byte-identical to gensim's ``save_word2vec_format`` (default) or to word2vec C
+(``c_style=True``: binary entries end with a newline, text values are ``%lf`` with a trailing space).
+Malformed input (wrong counts, truncated binary, bad numbers, duplicate words) raises
+:class:`~w2v.errors.W2VError` naming the line or byte offset; nothing is loaded partially.
+
+Command line: ``python -m w2v.formats SRC DST`` converts between a w2v model directory and
+word2vec text/binary files (and reads GloVe).
+"""
+
+from __future__ import annotations
+
+import argparse
+import mmap
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import W2VError, run_cli
+from .outdir import EMBEDDINGS, atomic_path
+from .vectors import Vectors
+
+PathLike = str | os.PathLike
+_MAX_WORD_BYTES = 1 << 16  # a longer "word" in a binary file means the file is damaged
+
+
+def _open_error(path: Path) -> W2VError:
+    if path.is_dir():
+        return W2VError(f"{path} is a directory; expected a word-vector file")
+    return W2VError(f"word-vector file not found: {path}")
+
+
+def _parse_header(line: bytes, path: Path) -> tuple[int, int]:
+    parts = line.split()
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        n, dim = int(parts[0]), int(parts[1])
+        if n < 0 or dim < 1:
+            raise ValueError
+    except ValueError:
+        raise W2VError(
+            f"{path}:1: expected a word2vec header 'VOCAB_SIZE DIM', got {line[:80]!r}"
+            " (a GloVe file has no header: use read_glove)"
+        ) from None
+    return n, dim
+
+
+def _looks_binary(first_entry: bytes, dim: int) -> bool:
+    """True unless the bytes after the header read as one text line of a word and ``dim`` numbers."""
+    line = first_entry.split(b"\n", 1)[0]
+    try:
+        parts = line.decode("utf-8").rstrip().split(" ")
+        if len(parts) != dim + 1:
+            return True
+        [float(x) for x in parts[1:]]
+    except (UnicodeDecodeError, ValueError):
+        return True
+    return False
+
+
+def is_binary_word2vec(path: PathLike) -> bool:
+    """Guess whether a word2vec file (with header) is binary, from its first entry."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            header = fh.readline()
+            sample = fh.read(_MAX_WORD_BYTES)
+    except OSError:
+        raise _open_error(path) from None
+    _, dim = _parse_header(header, path)
+    return _looks_binary(sample, dim)
+
+
+def read_word2vec(
+    path: PathLike, binary: bool | None = None, encoding: str = "utf-8", unicode_errors: str = "strict"
+) -> tuple[np.ndarray, list[str]]:
+    """Read a word2vec text or binary file.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    binary : bool, optional
+        Format; ``None`` detects it from the first entry.
+    encoding, unicode_errors : str
+        How words are decoded (``unicode_errors="replace"`` helps with files from word2vec C, which
+        may cut long words inside a multi-byte character).
+
+    Returns
+    -------
+    (matrix, words) : (numpy.ndarray, list of str)
+        ``(V, dim)`` float32 matrix and the words in file order.
+    """
+    path = Path(path)
+    if binary is None:
+        binary = is_binary_word2vec(path)
+    reader = _read_binary if binary else _read_text
+    try:
+        return reader(path, encoding, unicode_errors)
+    except (FileNotFoundError, IsADirectoryError):
+        raise _open_error(path) from None
+
+
+def _add_word(index: dict[str, int], word: str, where: str, path: Path) -> None:
+    if not word:
+        raise W2VError(f"{path}:{where}: empty word")
+    if word in index:
+        raise W2VError(f"{path}:{where}: duplicate word {word!r} (first seen as entry {index[word] + 1})")
+    index[word] = len(index)
+
+
+def _decode(raw: bytes, encoding: str, errors: str, path: Path, where: str) -> str:
+    try:
+        return raw.decode(encoding, errors)
+    except UnicodeDecodeError:
+        raise W2VError(
+            f"{path}:{where}: word is not valid {encoding}: {raw[:60]!r} (try unicode_errors='replace')"
+        ) from None
+
+
+def _read_text(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, list[str]]:
+    with open(path, "rb") as fh:
+        n, dim = _parse_header(fh.readline(), path)
+        matrix = np.empty((n, dim), dtype=np.float32)
+        index: dict[str, int] = {}
+        lineno = 1
+        for i in range(n):
+            line = fh.readline()
+            lineno += 1
+            if not line:
+                raise W2VError(f"{path}:{lineno}: file ends after {i} vectors but the header promises {n}")
+            parts = _decode(line, encoding, errors, path, f"line {lineno}").rstrip().split(" ")
+            if len(parts) != dim + 1:
+                raise W2VError(
+                    f"{path}:{lineno}: expected a word and {dim} numbers, found {len(parts) - 1} numbers"
+                )
+            _add_word(index, parts[0], f"line {lineno}", path)
+            try:
+                matrix[i] = [float(x) for x in parts[1:]]
+            except ValueError as exc:
+                raise W2VError(f"{path}:{lineno}: bad number for {parts[0]!r}: {exc}") from None
+        for line in fh:
+            lineno += 1
+            if line.strip():
+                raise W2VError(f"{path}:{lineno}: more vectors than the {n} the header promises")
+    return matrix, list(index)
+
+
+def _read_binary(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, list[str]]:
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            raise W2VError(f"{path}: empty file")
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            eol = mm.find(b"\n", 0, 4096)
+            if eol < 0:
+                raise W2VError(f"{path}:1: no header line 'VOCAB_SIZE DIM' in the first 4096 bytes")
+            n, dim = _parse_header(mm[:eol], path)
+            nbytes = 4 * dim
+            matrix = np.empty((n, dim), dtype=np.float32)
+            index: dict[str, int] = {}
+            pos = eol + 1
+            for i in range(n):
+                while pos < size and mm[pos] == 0x0A:  # word2vec C ends each entry with "\n"
+                    pos += 1
+                space = mm.find(b" ", pos, pos + _MAX_WORD_BYTES)
+                if space < 0:
+                    raise W2VError(
+                        f"{path}: byte offset {pos}: entry {i + 1} of {n} has no space-terminated word"
+                        f" ({'end of file' if pos >= size else 'damaged file'}; is the header count right?)"
+                    )
+                where = f"byte offset {pos}"
+                word = _decode(mm[pos:space], encoding, errors, path, where)
+                if space + 1 + nbytes > size:
+                    raise W2VError(
+                        f"{path}: truncated at byte offset {space + 1}: entry {i + 1} of {n} ({word!r}) needs"
+                        f" {nbytes} bytes of float32, only {size - space - 1} left"
+                    )
+                _add_word(index, word, where, path)
+                matrix[i] = np.frombuffer(mm, dtype="<f4", count=dim, offset=space + 1)
+                pos = space + 1 + nbytes
+            rest = mm[pos:]
+            if rest.strip(b"\n"):
+                raise W2VError(
+                    f"{path}: byte offset {pos}: {len(rest)} bytes after the {n} vectors the header promises"
+                    " (wrong count in the header, or not a binary file?)"
+                )
+    return matrix, list(index)
+
+
+def read_glove(path: PathLike, encoding: str = "utf-8") -> tuple[np.ndarray, list[str]]:
+    """Read a GloVe text file (``word v1 ... vdim`` lines, no header); dim comes from the first line.
+
+    Words containing spaces (present in some Common Crawl GloVe files) are kept whole: the last
+    ``dim`` fields of a line are the numbers.
+    """
+    path = Path(path)
+    rows: list[list[float]] = []
+    index: dict[str, int] = {}
+    dim = None
+    try:
+        fh = open(path, "rb")
+    except OSError:
+        raise _open_error(path) from None
+    with fh:
+        for lineno, line in enumerate(fh, 1):
+            parts = _decode(line, encoding, "strict", path, f"line {lineno}").rstrip().split(" ")
+            if parts == [""]:
+                continue
+            if dim is None:
+                dim = len(parts) - 1
+                if dim < 1:
+                    raise W2VError(f"{path}:{lineno}: expected 'word v1 ... vdim', got {line[:80]!r}")
+            if len(parts) < dim + 1:
+                raise W2VError(f"{path}:{lineno}: expected a word and {dim} numbers, found {len(parts) - 1}")
+            word = " ".join(parts[:-dim])
+            try:
+                rows.append([float(x) for x in parts[-dim:]])
+            except ValueError as exc:
+                raise W2VError(f"{path}:{lineno}: bad number for {word!r}: {exc}") from None
+            _add_word(index, word, f"line {lineno}", path)
+    if dim is None:
+        raise W2VError(f"{path}: empty file, expected 'word v1 ... vdim' lines")
+    return np.array(rows, dtype=np.float32).reshape(-1, dim), list(index)
+
+
+def write_word2vec(
+    path: PathLike, matrix: np.ndarray, words: Sequence[str], binary: bool = False, c_style: bool = False
+) -> None:
+    """Write a word2vec text or binary file atomically.
+
+    The bytes equal gensim's ``save_word2vec_format`` (text values are the shortest float32 repr), or
+    word2vec C's output with ``c_style=True`` (``%lf`` values each followed by a space; binary entries
+    end with ``\\n``). Words must be non-empty and contain no whitespace.
+    """
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.ndim != 2 or matrix.shape[0] != len(words):
+        raise W2VError(f"matrix of shape {matrix.shape} does not match {len(words)} words")
+    for w in words:
+        if not w or any(ch.isspace() for ch in w):
+            raise W2VError(f"word {w!r} is empty or contains whitespace; the word2vec format cannot store it")
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+        out.write(f"{matrix.shape[0]} {matrix.shape[1]}\n".encode())
+        end = b"\n" if c_style else b""
+        for word, row in zip(words, matrix):
+            if binary:
+                out.write(word.encode("utf-8") + b" " + row.astype("<f4").tobytes() + end)
+            elif c_style:
+                out.write((word + " " + "".join(f"{v:f} " for v in row.tolist()) + "\n").encode("utf-8"))
+            else:
+                out.write((word + " " + " ".join(str(v) for v in row) + "\n").encode("utf-8"))
+
+
+def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False) -> Vectors:
+    """Load vectors from a w2v model directory, a word2vec text/binary file or a GloVe text file.
+
+    The kind is detected: a directory is a model directory; a file whose first line is
+    ``V dim`` is word2vec (text or binary, see ``binary``), any other file is GloVe text.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return Vectors.load(path, mmap=mmap)
+    if not path.exists():
+        raise W2VError(f"no model directory or vector file at {path}")
+    with open(path, "rb") as fh:
+        first = fh.readline(4096)
+    parts = first.split()
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        matrix, words = read_word2vec(path, binary=binary)
+    else:
+        matrix, words = read_glove(path)
+    return Vectors(matrix, words)
+
+
+def _format_from_suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return "binary" if suffix == ".bin" else "text" if suffix in (".txt", ".vec", ".w2v") else "model"
+
+
+def save_vectors(vectors: Vectors, path: PathLike, fmt: str | None = None, c_style: bool = False) -> str:
+    """Save to ``fmt`` = ``"model"`` (directory), ``"text"`` or ``"binary"`` (word2vec); returns the format.
+
+    Without ``fmt``: ``.bin`` → binary, ``.txt``/``.vec``/``.w2v`` → text, otherwise a model directory.
+    """
+    path = Path(path)
+    fmt = fmt or _format_from_suffix(path)
+    if fmt == "model":
+        vectors.save(path, {"source": "w2v.formats"})
+    elif fmt in ("text", "binary"):
+        write_word2vec(path, vectors.matrix, vectors.words, binary=fmt == "binary", c_style=c_style)
+    else:
+        raise W2VError(f"unknown output format {fmt!r}; use model, text or binary")
+    return fmt
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m w2v.formats",
+        description="Convert word vectors between a w2v model directory, the word2vec text/binary "
+        "formats (gensim and word2vec C compatible) and GloVe text (read only).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("src", help="model directory, word2vec .txt/.bin file or GloVe .txt file (detected)")
+    p.add_argument("dst", help="output: a directory, or a word2vec file")
+    p.add_argument("--to", choices=["model", "text", "binary"], default=None,
+                   help="output format (default: from DST's suffix: .bin binary, .txt/.vec text, else model)")
+    p.add_argument("--c-style", action="store_true",
+                   help="write exactly like word2vec C (newline after binary entries, '%%lf ' text values)")
+    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    dst = Path(args.dst)
+    fmt = args.to or _format_from_suffix(dst)
+    if fmt == "model":
+        if dst.exists() and not dst.is_dir():
+            raise W2VError(f"{dst} exists and is not a directory; pass --to text/binary or another DST")
+        if dst.is_dir() and any(dst.iterdir()) and not (dst / EMBEDDINGS).exists():
+            raise W2VError(f"{dst} is a non-empty directory that is not a w2v model; choose another DST")
+    vec = load_vectors(args.src)
+    save_vectors(vec, dst, fmt, c_style=args.c_style)
+    if not args.quiet:
+        print(f"wrote {len(vec)} vectors x {vec.dim} dims to {dst} ({fmt})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
