@@ -86,9 +86,9 @@ def read_analogies(path) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
         if not words:
             continue
         if len(words) != 4:
-            raise W2VError(f"{path}:{lineno}: expected 4 words ('a b c d') or ': section', got {line.strip()!r}")
+            raise W2VError(f"{path}, line {lineno}: expected 4 words ('a b c d') or ': section', got {line.strip()!r}")
         if not sections:
-            raise W2VError(f"{path}:{lineno}: question before the first ': section' header")
+            raise W2VError(f"{path}, line {lineno}: question before the first ': section' header")
         sections[-1][1].append(tuple(words))
     if not any(qs for _, qs in sections):
         raise W2VError(f"{path}: no analogy questions found (expected ': section' headers and 'a b c d' lines)")
@@ -116,7 +116,9 @@ def read_pairs(path) -> list[tuple[str, str, float]]:
             if not seen_data:
                 seen_data = True  # a header line
                 continue
-            raise W2VError(f"{path}:{lineno}: expected 'word1<TAB>word2<TAB>score', got {line.strip()!r}") from None
+            raise W2VError(
+                f"{path}, line {lineno}: expected 'word1<TAB>word2<TAB>score', got {line.strip()!r}"
+            ) from None
         seen_data = True
         pairs.append((fields[0], fields[1], score))
     if not pairs:

@@ -49,7 +49,7 @@ def _parse_header(line: bytes, path: Path) -> tuple[int, int]:
             raise ValueError
     except ValueError:
         raise W2VError(
-            f"{path}:1: expected a word2vec header 'VOCAB_SIZE DIM', got {line[:80]!r}"
+            f"{path}, line 1: expected a word2vec header 'VOCAB_SIZE DIM', got {line[:80]!r}"
             " (a GloVe file has no header: use read_glove)"
         ) from None
     return n, dim
@@ -113,9 +113,9 @@ def read_word2vec(
 
 def _add_word(index: dict[str, int], word: str, where: str, path: Path) -> None:
     if not word:
-        raise W2VError(f"{path}:{where}: empty word")
+        raise W2VError(f"{path}, {where}: empty word")
     if word in index:
-        raise W2VError(f"{path}:{where}: duplicate word {word!r} (first seen as entry {index[word] + 1})")
+        raise W2VError(f"{path}, {where}: duplicate word {word!r} (first seen as entry {index[word] + 1})")
     index[word] = len(index)
 
 
@@ -124,7 +124,7 @@ def _decode(raw: bytes, encoding: str, errors: str, path: Path, where: str) -> s
         return raw.decode(encoding, errors)
     except UnicodeDecodeError:
         raise W2VError(
-            f"{path}:{where}: word is not valid {encoding}: {raw[:60]!r} (try unicode_errors='replace')"
+            f"{path}, {where}: word is not valid {encoding}: {raw[:60]!r} (try unicode_errors='replace')"
         ) from None
 
 
@@ -138,21 +138,21 @@ def _read_text(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, list
             line = fh.readline()
             lineno += 1
             if not line:
-                raise W2VError(f"{path}:{lineno}: file ends after {i} vectors but the header promises {n}")
+                raise W2VError(f"{path}, line {lineno}: file ends after {i} vectors but the header promises {n}")
             parts = _decode(line, encoding, errors, path, f"line {lineno}").rstrip().split(" ")
             if len(parts) != dim + 1:
                 raise W2VError(
-                    f"{path}:{lineno}: expected a word and {dim} numbers, found {len(parts) - 1} numbers"
+                    f"{path}, line {lineno}: expected a word and {dim} numbers, found {len(parts) - 1} numbers"
                 )
             _add_word(index, parts[0], f"line {lineno}", path)
             try:
                 matrix[i] = [float(x) for x in parts[1:]]
             except ValueError as exc:
-                raise W2VError(f"{path}:{lineno}: bad number for {parts[0]!r}: {exc}") from None
+                raise W2VError(f"{path}, line {lineno}: bad number for {parts[0]!r}: {exc}") from None
         for line in fh:
             lineno += 1
             if line.strip():
-                raise W2VError(f"{path}:{lineno}: more vectors than the {n} the header promises")
+                raise W2VError(f"{path}, line {lineno}: more vectors than the {n} the header promises")
     return matrix, list(index)
 
 
@@ -164,7 +164,7 @@ def _read_binary(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, li
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             eol = mm.find(b"\n", 0, 4096)
             if eol < 0:
-                raise W2VError(f"{path}:1: no header line 'VOCAB_SIZE DIM' in the first 4096 bytes")
+                raise W2VError(f"{path}, line 1: no header line 'VOCAB_SIZE DIM' in the first 4096 bytes")
             n, dim = _parse_header(mm[:eol], path)
             nbytes = 4 * dim
             matrix = np.empty((n, dim), dtype=np.float32)
@@ -176,7 +176,7 @@ def _read_binary(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, li
                 space = mm.find(b" ", pos, pos + _MAX_WORD_BYTES)
                 if space < 0:
                     raise W2VError(
-                        f"{path}: byte offset {pos}: entry {i + 1} of {n} has no space-terminated word"
+                        f"{path}, byte offset {pos}: entry {i + 1} of {n} has no space-terminated word"
                         f" ({'end of file' if pos >= size else 'damaged file'}; is the header count right?)"
                     )
                 where = f"byte offset {pos}"
@@ -192,7 +192,7 @@ def _read_binary(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, li
             rest = mm[pos:]
             if rest.strip(b"\n"):
                 raise W2VError(
-                    f"{path}: byte offset {pos}: {len(rest)} bytes after the {n} vectors the header promises"
+                    f"{path}, byte offset {pos}: {len(rest)} bytes after the {n} vectors the header promises"
                     " (wrong count in the header, or not a binary file?)"
                 )
     return matrix, list(index)
@@ -220,14 +220,14 @@ def read_glove(path: PathLike, encoding: str = "utf-8") -> tuple[np.ndarray, lis
             if dim is None:
                 dim = len(parts) - 1
                 if dim < 1:
-                    raise W2VError(f"{path}:{lineno}: expected 'word v1 ... vdim', got {line[:80]!r}")
+                    raise W2VError(f"{path}, line {lineno}: expected 'word v1 ... vdim', got {line[:80]!r}")
             if len(parts) < dim + 1:
-                raise W2VError(f"{path}:{lineno}: expected a word and {dim} numbers, found {len(parts) - 1}")
+                raise W2VError(f"{path}, line {lineno}: expected a word and {dim} numbers, found {len(parts) - 1}")
             word = " ".join(parts[:-dim])
             try:
                 rows.append([float(x) for x in parts[-dim:]])
             except ValueError as exc:
-                raise W2VError(f"{path}:{lineno}: bad number for {word!r}: {exc}") from None
+                raise W2VError(f"{path}, line {lineno}: bad number for {word!r}: {exc}") from None
             _add_word(index, word, f"line {lineno}", path)
     if dim is None:
         raise W2VError(f"{path}: empty file, expected 'word v1 ... vdim' lines")
