@@ -374,24 +374,24 @@ def evaluate_all(vectors: Vectors | PathLike, restrict: int | None = 30000) -> d
 
 
 def _fmt_table(results: dict, sections: bool = False) -> str:
-    lines = [f"{'benchmark':<24}{'method':<10}{'score':>8}{'answered':>17}{'coverage':>10}"]
+    lines = [f"{'benchmark':<34}{'method':<10}{'score':>8}{'answered':>17}{'coverage':>10}"]
     for name, by_method in results["analogy"].items():
         for method, res in by_method.items():
             label = "3CosAdd" if method == "add" else "3CosMul"
             for part, r in (("", res), ("  semantic", res["semantic"]), ("  syntactic", res["syntactic"])):
                 total = r["answered"] + r["skipped"]
                 lines.append(
-                    f"{(name if not part else part):<24}{label:<10}{r['accuracy'] * 100:>7.2f}%"
+                    f"{(name if not part else part):<34}{label:<10}{r['accuracy'] * 100:>7.2f}%"
                     f"{r['correct']:>8}/{r['answered']:<8}{r['coverage'] * 100 if total else math.nan:>9.1f}%"
                 )
             for s in res["sections"] if sections else []:
                 lines.append(
-                    f"{'    ' + s['section']:<24}{label:<10}{s['accuracy'] * 100:>7.2f}%"
+                    f"{'    ' + s['section']:<34}{label:<10}{s['accuracy'] * 100:>7.2f}%"
                     f"{s['correct']:>8}/{s['answered']:<8}{s['coverage'] * 100:>9.1f}%"
                 )
     for name, res in results["similarity"].items():
         lines.append(
-            f"{name:<24}{'spearman':<10}{res['spearman']:>8.4f}{res['n']:>8}/{res['n'] + res['skipped']:<8}"
+            f"{name:<34}{'spearman':<10}{res['spearman']:>8.4f}{res['n']:>8}/{res['n'] + res['skipped']:<8}"
             f"{res['coverage'] * 100:>9.1f}%"
         )
     return "\n".join(lines)
