@@ -27,7 +27,7 @@ COSMUL_EPS = 1e-6
 Query = str | np.ndarray
 
 #: Bytes of one batch of scores; batches of queries are sized to stay under it.
-SCORE_BUDGET = 1 << 26
+SCORE_BUDGET = 1 << 25
 
 
 class Vectors:
