@@ -14,6 +14,9 @@ from w2v.errors import W2VError
 from w2v.outdir import save_model
 from w2v.vectors import Vectors
 
+# gensim warns on every most_similar_cosmul call (it calls its own deprecated init_sims).
+pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
+
 QUESTIONS = ev.bundled("questions-words.txt")
 
 

@@ -8,6 +8,9 @@ from w2v.errors import W2VError
 from w2v.outdir import save_model
 from w2v.vectors import Vectors
 
+# gensim warns on every most_similar_cosmul call (it calls its own deprecated init_sims).
+pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
+
 
 def random_vectors(n=300, dim=20, seed=0):
     rng = np.random.default_rng(seed)

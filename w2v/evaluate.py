@@ -10,7 +10,8 @@
 The numbers equal gensim's ``evaluate_word_analogies(restrict_vocab=N)`` and ``evaluate_word_pairs``
 on the same vectors: words are matched upper-cased against the first ``restrict`` words (the most
 frequent case variant wins), the question words and their case variants are never answers, and
-near-ties of the fast batched scoring are re-decided in gensim's arithmetic order.
+near-ties of the fast batched scoring are re-decided in gensim's arithmetic order (exact ties go to
+the more frequent word).
 
 Bundled sets (see ``w2v/data/README.md``): ``google`` (questions-words.txt), ``ws353``,
 ``ws353_sim``, ``ws353_rel`` (WordSim-353 and its splits) and ``rg65``.
