@@ -1,0 +1,334 @@
+"""Export a trained table as the weight matrix of *your* Embedding layer.
+
+A Keras or PyTorch model looks words up by its own word index, not by w2v's row order. :func:`align`
+builds the ``(rows, dim)`` float32 matrix whose row *i* is the vector of the word your index maps to
+*i*:
+
+* the padding row (index 0 when no word owns it, or the ``''`` token) is zeroed explicitly, since
+  ``nn.Embedding.from_pretrained(..., padding_idx=0)`` keeps whatever row 0 holds;
+* words the model does not know, and out-of-vocabulary tokens such as ``[UNK]``, get the
+  ``unknown`` policy: zeros (as the Keras pre-trained-embeddings guide), the table's mean vector, or
+  an independent random vector per row at the table's scale (seeded);
+* the report counts hits and misses and lists the missing words.
+
+Word indexes read by :func:`read_word_index`:
+
+* ``keras-json`` – ``Tokenizer.word_index`` as JSON (``{"the": 1, ...}``, indices from 1), or the whole
+  ``Tokenizer.to_json()`` string;
+* ``textvectorization`` – one token a line in ``TextVectorization.get_vocabulary()`` order (line *i* is
+  index *i*; the ``''`` padding token on line 0, ``[UNK]`` on line 1);
+* ``w2v-vocab`` – a w2v ``vocab.txt`` (``word<TAB>count``): index 0 padding, 1 unknown, and the word on
+  line *i* gets index *i + 2*, the layout :mod:`w2v.classify` uses.
+
+``python -m w2v.export MODEL --vocab FILE --out matrix.npy`` does the same from the shell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ArgumentParser, W2VError, run_cli
+from .outdir import atomic_path, load_model, read_vocab, save_npy
+
+#: Tokens that stand for "unknown word" in common tokenizers; their rows get the unknown policy.
+OOV_TOKENS = ("[UNK]", "<OOV>", "<oov>", "<unk>", "<UNK>")
+PADDING = ""
+UNKNOWN = "[UNK]"
+FORMATS = ("auto", "keras-json", "textvectorization", "w2v-vocab")
+POLICIES = ("zeros", "mean", "random")
+
+
+@dataclass
+class AlignReport:
+    """What :func:`align` did, row by row.
+
+    Attributes
+    ----------
+    rows, dim : int
+        Shape of the matrix.
+    hits : int
+        Words found in the model.
+    misses : int
+        Words not found (they got the unknown policy).
+    missing : list of str
+        The missed words, in index order.
+    padding_rows : list of int
+        Rows zeroed as padding (``''`` token, or index 0 unassigned), plus unassigned gaps.
+    oov_rows : list of int
+        Rows of out-of-vocabulary tokens such as ``[UNK]`` (unknown policy).
+    lowercased : int
+        Hits found only after lowercasing the word.
+    unknown : str
+        The unknown policy used.
+    """
+
+    rows: int
+    dim: int
+    hits: int = 0
+    misses: int = 0
+    missing: list[str] = field(default_factory=list)
+    padding_rows: list[int] = field(default_factory=list)
+    oov_rows: list[int] = field(default_factory=list)
+    lowercased: int = 0
+    unknown: str = "zeros"
+
+    @property
+    def coverage(self) -> float:
+        """Fraction of the index's words found in the model."""
+        total = self.hits + self.misses
+        return self.hits / total if total else 0.0
+
+    def summary(self) -> str:
+        """One line: ``Converted 9,870 words (130 misses, coverage 98.7%) ...``."""
+        extra = f", {self.lowercased} after lowercasing" if self.lowercased else ""
+        return (
+            f"Converted {self.hits:,} words ({self.misses:,} misses, coverage {100 * self.coverage:.1f}%{extra}); "
+            f"matrix {self.rows:,} x {self.dim}, padding rows {self.padding_rows[:3]}"
+            f"{'...' if len(self.padding_rows) > 3 else ''}, unknown rows ({self.unknown}): "
+            f"{len(self.oov_rows) + self.misses:,}"
+        )
+
+
+def align(
+    source,
+    word_index: Mapping[str, int] | Sequence[str],
+    unknown: str = "zeros",
+    seed: int | None = 0,
+    lowercase: bool = False,
+    oov_tokens: Sequence[str] = OOV_TOKENS,
+) -> tuple[np.ndarray, AlignReport]:
+    """Build the embedding matrix for ``word_index`` from a trained table.
+
+    Parameters
+    ----------
+    source
+        A model directory path, a :class:`w2v.outdir.Model`, a :class:`w2v.vectors.Vectors`, or a
+        ``(matrix, words)`` pair.
+    word_index : mapping or sequence
+        ``{word: index}`` (index 0 is the padding row unless a word owns it), or a token list in
+        index order where ``''`` marks padding (``TextVectorization.get_vocabulary()``).
+    unknown : {"zeros", "mean", "random"}
+        Row for words missing from the model and for OOV tokens: zeros; the mean of the table; or
+        an independent draw per row from a normal with the table's per-dimension mean and std.
+    seed : int, optional
+        Seed for ``unknown="random"``.
+    lowercase : bool
+        Look a word up lowercased when it is missing as written.
+    oov_tokens : sequence of str
+        Tokens treated as "unknown word" (not counted as misses).
+
+    Returns
+    -------
+    matrix : numpy.ndarray
+        float32 ``(max index + 1, dim)``.
+    report : AlignReport
+    """
+    if unknown not in POLICIES:
+        raise W2VError(f"unknown policy {unknown!r}: choose one of {', '.join(POLICIES)}")
+    table, words = _table_and_words(source)
+    tokens = _tokens_by_index(word_index)
+    model_index: dict[str, int] = {}
+    for i, w in enumerate(words):
+        model_index.setdefault(w, i)
+    dim = table.shape[1]
+    report = AlignReport(rows=len(tokens), dim=dim, unknown=unknown)
+    src = np.full(len(tokens), -1, dtype=np.int64)  # model row of each index, -1: none
+    unknown_rows: list[int] = []
+    oov = set(oov_tokens)
+    for i, tok in enumerate(tokens):
+        if tok is None or tok == PADDING:
+            report.padding_rows.append(i)
+            continue
+        j = model_index.get(tok)
+        if j is None and lowercase:
+            j = model_index.get(tok.lower())
+            report.lowercased += j is not None
+        if j is not None:
+            src[i] = j
+            report.hits += 1
+        elif tok in oov:
+            report.oov_rows.append(i)
+            unknown_rows.append(i)
+        else:
+            report.missing.append(tok)
+            report.misses += 1
+            unknown_rows.append(i)
+    matrix = np.zeros((len(tokens), dim), dtype=np.float32)
+    hit = src >= 0
+    matrix[hit] = table[src[hit]]
+    if unknown_rows and unknown != "zeros":
+        stats = np.asarray(table, dtype=np.float64)
+        mean = stats.mean(axis=0)
+        if unknown == "mean":
+            matrix[unknown_rows] = mean
+        else:
+            std = stats.std(axis=0)
+            rng = np.random.default_rng(seed)
+            matrix[unknown_rows] = rng.normal(mean, std, size=(len(unknown_rows), dim))
+    matrix[report.padding_rows] = 0.0
+    return matrix, report
+
+
+def _table_and_words(source) -> tuple[np.ndarray, list[str]]:
+    if isinstance(source, (str, os.PathLike)):
+        model = load_model(source, mmap=True)
+        return model.embeddings, model.words
+    if isinstance(source, tuple) and len(source) == 2:
+        table, words = source
+    elif hasattr(source, "embeddings") and hasattr(source, "words"):
+        table, words = source.embeddings, source.words
+    elif hasattr(source, "matrix") and hasattr(source, "words"):
+        table, words = source.matrix, source.words
+    else:
+        raise TypeError("source must be a model directory, a Model, a Vectors or a (matrix, words) pair")
+    table = np.asarray(table)
+    if table.ndim != 2 or table.shape[0] != len(words):
+        raise W2VError(f"table of shape {table.shape} does not match {len(words)} words")
+    return table, list(words)
+
+
+def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str]) -> list[str | None]:
+    """Token of each index (``None`` for indices no word owns)."""
+    if isinstance(word_index, Mapping):
+        if not word_index:
+            raise W2VError("the word index is empty")
+        size = 0
+        for w, i in word_index.items():
+            if not isinstance(i, (int, np.integer)) or isinstance(i, bool) or i < 0:
+                raise W2VError(f"word {w!r} has index {i!r}; indices must be integers >= 0")
+            size = max(size, int(i) + 1)
+        tokens: list[str | None] = [None] * size
+        for w, i in word_index.items():
+            if tokens[i] is not None:
+                raise W2VError(f"index {i} is given to both {tokens[i]!r} and {w!r}")
+            tokens[i] = w
+        return tokens
+    tokens = list(word_index)
+    if not tokens:
+        raise W2VError("the word index is empty")
+    return tokens
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """Guess the word-index format of a file: JSON → keras-json, ``word<TAB>count`` → w2v-vocab,
+    else textvectorization."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        return "keras-json"
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        head = fh.read(4096)
+    if head.lstrip().startswith("{"):
+        return "keras-json"
+    first = [ln for ln in head.split("\n")[:20] if ln.strip()]
+    if first and all("\t" in ln and ln.rsplit("\t", 1)[1].strip().isdigit() for ln in first):
+        return "w2v-vocab"
+    return "textvectorization"
+
+
+def read_word_index(path: str | os.PathLike, fmt: str = "auto") -> list[str | None]:
+    """Read a word-index file; returns the token of each index (``None`` or ``''`` = padding)."""
+    path = Path(path)
+    if not path.is_file():
+        raise W2VError(f"vocabulary file not found: {path}")
+    if fmt == "auto":
+        fmt = detect_format(path)
+    if fmt == "keras-json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise W2VError(f"{path} is not valid JSON ({exc}); expected Tokenizer.word_index as JSON") from None
+        if isinstance(data, dict) and isinstance(data.get("config"), dict) and "word_index" in data["config"]:
+            data = data["config"]["word_index"]  # the whole Tokenizer.to_json()
+            if isinstance(data, str):
+                data = json.loads(data)
+        if not isinstance(data, dict):
+            raise W2VError(f"{path}: expected a JSON object {{word: index}} (Tokenizer.word_index)")
+        return _tokens_by_index(data)
+    if fmt == "textvectorization":
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()  # the final newline ends the last token; it is not an empty token
+        tokens = [ln.rstrip("\r") for ln in lines]
+        if not tokens:
+            raise W2VError(f"{path} is empty; expected one token a line (TextVectorization.get_vocabulary())")
+        seen: dict[str, int] = {}
+        for i, t in enumerate(tokens):
+            if t in seen and t != PADDING:
+                raise W2VError(f"{path}: token {t!r} on lines {seen[t] + 1} and {i + 1}; tokens must be unique")
+            seen.setdefault(t, i)
+        return tokens
+    if fmt == "w2v-vocab":
+        words, _ = read_vocab(path)
+        if not words:
+            raise W2VError(f"{path} lists no words")
+        return [PADDING, UNKNOWN] + words
+    raise W2VError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+
+
+def export(
+    model: str | os.PathLike,
+    vocab: str | os.PathLike,
+    out: str | os.PathLike,
+    fmt: str = "auto",
+    unknown: str = "zeros",
+    missing: str | os.PathLike | None = None,
+    seed: int | None = 0,
+    lowercase: bool = False,
+) -> AlignReport:
+    """Align ``model`` to the word index in ``vocab``; write float32 ``out`` (and ``missing``) atomically."""
+    tokens = read_word_index(vocab, fmt)
+    matrix, report = align(model, tokens, unknown=unknown, seed=seed, lowercase=lowercase)
+    save_npy(out, matrix.astype(np.float32, copy=False))
+    if missing is not None:
+        with atomic_path(missing) as tmp:
+            tmp.write_text("".join(w + "\n" for w in report.missing), encoding="utf-8")
+    return report
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = ArgumentParser(
+        prog="python -m w2v.export",
+        description="Write the embedding matrix for your own word index (Keras Tokenizer JSON, TextVectorization "
+        "vocabulary, or a w2v vocab.txt) from a trained model: row i = vector of the word with index i, padding "
+        "row zero, unknown words by --unknown. Load it into keras.layers.Embedding (Constant initializer) or "
+        "torch.nn.Embedding.from_pretrained.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("model", help="w2v model directory (embeddings.npy + vocab.txt)")
+    p.add_argument("--vocab", required=True, help="your word index file")
+    p.add_argument("--out", required=True, help="output .npy file (float32, rows = your indices)")
+    p.add_argument("--format", choices=FORMATS, default="auto",
+                   help="word-index format: keras-json (Tokenizer.word_index, indices from 1), textvectorization "
+                   "(one token a line, line i = index i, '' padding, [UNK]), w2v-vocab (vocab.txt; line i -> "
+                   "index i+2 after padding 0 and unknown 1); auto: .json -> keras-json, word<TAB>count -> "
+                   "w2v-vocab, else textvectorization")
+    p.add_argument("--unknown", choices=POLICIES, default="zeros",
+                   help="row for words the model lacks and for [UNK]/<OOV>: zeros, the table mean, or a random "
+                   "vector per word at the table's scale")
+    p.add_argument("--missing", help="write the words the model lacks to this file, one a line")
+    p.add_argument("--seed", type=int, default=0, help="seed for --unknown random")
+    p.add_argument("--lowercase", action="store_true", help="look a missing word up again lowercased")
+    p.add_argument("--quiet", action="store_true", help="print nothing")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    report = export(args.model, args.vocab, args.out, fmt=args.format, unknown=args.unknown,
+                    missing=args.missing, seed=args.seed, lowercase=args.lowercase)
+    if not args.quiet:
+        print(report.summary())
+        print(f"wrote {args.out}" + (f" and {args.missing}" if args.missing else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
