@@ -179,6 +179,10 @@ def test_init_from_model_directory_aligns_rows(tmp_path):
     assert np.all(emb[0] == 0) and np.all(emb[1] == 0)  # padding, [UNK]
     assert res.report.hits == 4 and "elsewhere" not in res.vocabulary
     assert res.n_train + res.n_val == 300 and res.n_test == 100
+    # extend_vocabulary: the model's other words join the index with their vectors, untouched by training
+    res = train_and_evaluate(toks, y, idx[:300], idx[300:], init=model, epochs=3, lr=0.05, extend_vocabulary=True)
+    assert res.vocabulary[-1] == "elsewhere" and res.train_counts[-1] == 0
+    assert np.array_equal(res.classifier.embedding.table[-1], table[4])
 
 
 def test_beats_chance_on_bundled_pang_lee_subset():

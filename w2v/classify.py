@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unknown", choices=POLICIES, default="random",
                    help="with --init: initial row of training words the model lacks")
     p.add_argument("--lowercase", action="store_true", help="with --init: look missing words up lowercased")
+    p.add_argument("--extend-vocab", action="store_true",
+                   help="with --init: append the model's other words to the word index, so words first seen at "
+                   "test time keep their pre-trained vector instead of [UNK]")
     p.add_argument("--no-lowercase-text", action="store_true", help="keep the text's case when tokenizing")
     p.add_argument("--dim", type=int, default=100, help="vector length without --init")
     p.add_argument("--min-count", type=int, default=1, help="words seen fewer times in training map to [UNK]")
@@ -78,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         raise W2VError(f"--val-size must be in [0, 1), got {args.val_size}")
     result = train_and_evaluate(
         tokens, data.labels, train_idx, test_idx, init=args.init, freeze=args.freeze, unknown=args.unknown,
-        lowercase=args.lowercase, dim=args.dim, val_size=args.val_size, min_count=args.min_count,
+        lowercase=args.lowercase, extend_vocabulary=args.extend_vocab, dim=args.dim, val_size=args.val_size,
+        min_count=args.min_count,
         max_len=args.max_len, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
         lr=args.lr, patience=args.patience, seed=args.seed, progress=not args.quiet,
     )

@@ -132,7 +132,7 @@ def align(
     """
     if unknown not in POLICIES:
         raise W2VError(f"unknown policy {unknown!r}: choose one of {', '.join(POLICIES)}")
-    table, words = _table_and_words(source)
+    table, words = table_and_words(source)
     tokens = _tokens_by_index(word_index)
     model_index: dict[str, int] = {}
     for i, w in enumerate(words):
@@ -176,7 +176,8 @@ def align(
     return matrix, report
 
 
-def _table_and_words(source) -> tuple[np.ndarray, list[str]]:
+def table_and_words(source) -> tuple[np.ndarray, list[str]]:
+    """The ``(V, dim)`` table and word list of a model directory, Model, Vectors or ``(matrix, words)``."""
     if isinstance(source, (str, os.PathLike)):
         model = load_model(source, mmap=True)
         return model.embeddings, model.words

@@ -27,7 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .errors import W2VError
-from .export import PADDING, UNKNOWN, AlignReport, align
+from .export import PADDING, UNKNOWN, AlignReport, align, table_and_words
 from .layers import SGD, Adam, Embedding, Linear, MeanPool, Parameter, SoftmaxCrossEntropy, softmax
 
 PAD_ID = 0
@@ -375,6 +375,7 @@ def train_and_evaluate(
     freeze: bool = False,
     unknown: str = "random",
     lowercase: bool = False,
+    extend_vocabulary: bool = False,
     dim: int = 100,
     val_size: float = 0.1,
     min_count: int = 1,
@@ -392,6 +393,8 @@ def train_and_evaluate(
     The word index comes from the training part only. ``init`` (a model directory, ``Model``,
     ``Vectors`` or ``(matrix, words)``) gives the initial table through :func:`w2v.export.align`:
     training words the model lacks get the ``unknown`` policy; the ``[UNK]`` row starts at zero.
+    ``extend_vocabulary=True`` appends the model's other words to the index, so words first seen at
+    test time still get their pre-trained vector (their rows are never updated in training).
     """
     labels = np.asarray(labels)
     fit_rel, val_rel = stratified_split(labels[train_idx], val_size, seed) if val_size > 0 else (
@@ -403,6 +406,11 @@ def train_and_evaluate(
     train_counts = np.array([counts.get(w, 0) for w in vocabulary], dtype=np.int64)
     weights, report = None, None
     if init is not None:
+        if extend_vocabulary:
+            init = table_and_words(init)
+            known = set(vocabulary)
+            vocabulary = vocabulary + [w for w in init[1] if w not in known]
+            train_counts = np.concatenate([train_counts, np.zeros(len(vocabulary) - len(train_counts), np.int64)])
         weights, report = align(init, vocabulary, unknown=unknown, seed=seed, lowercase=lowercase)
         weights[UNK_ID] = 0.0
     clf = TextClassifier(len(vocabulary), int(labels.max()) + 1, dim=dim, weights=weights, freeze=freeze, seed=seed)
