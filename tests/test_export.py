@@ -146,6 +146,7 @@ def test_cli_bad_input_exits_2_without_traceback_or_output(model_dir, tmp_path):
         [str(model_dir), "--vocab", str(tmp_path / "missing.json"), "--out", str(out)],
         [str(model_dir), "--vocab", str(bad_json), "--out", str(out)],
         [str(model_dir), "--vocab", str(bad_json), "--out", str(out), "--unknown", "nope"],
+        [str(model_dir), "--vocab", str(model_dir / "vocab.txt"), "--out", str(tmp_path)],
     ]
     for argv in cases:
         r = subprocess.run([sys.executable, "-m", "w2v.export", *argv], capture_output=True, text=True)

@@ -19,6 +19,7 @@ from .supervised import DEFAULT_LR, OPTIMIZERS, load_dataset, stratified_split, 
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m w2v.classify`` argument parser (every option shows its default in ``--help``)."""
     p = ArgumentParser(
         prog="python -m w2v.classify",
         description="Text classifier: Embedding -> masked mean -> linear -> softmax, trained with mini-batch "
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """CLI entry point: load the data, split, :func:`~w2v.supervised.train_and_evaluate`, print."""
     args = build_parser().parse_args(argv)
     for name in ("dim", "batch_size", "epochs", "patience", "min_count"):
         if getattr(args, name) < 1:

@@ -287,14 +287,21 @@ def export(
     """Align ``model`` to the word index in ``vocab``; write float32 ``out`` (and ``missing``) atomically."""
     tokens = read_word_index(vocab, fmt)
     matrix, report = align(model, tokens, unknown=unknown, seed=seed, lowercase=lowercase)
-    save_npy(out, matrix.astype(np.float32, copy=False))
-    if missing is not None:
-        with atomic_path(missing) as tmp:
-            tmp.write_text("".join(w + "\n" for w in report.missing), encoding="utf-8")
+    for path in (out, missing):
+        if path is not None and Path(path).is_dir():
+            raise W2VError(f"{path} is a directory; give a file name")
+    try:
+        save_npy(out, matrix.astype(np.float32, copy=False))
+        if missing is not None:
+            with atomic_path(missing) as tmp:
+                tmp.write_text("".join(w + "\n" for w in report.missing), encoding="utf-8")
+    except OSError as exc:
+        raise W2VError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
     return report
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m w2v.export`` argument parser (every option shows its default in ``--help``)."""
     p = ArgumentParser(
         prog="python -m w2v.export",
         description="Write the embedding matrix for your own word index (Keras Tokenizer JSON, TextVectorization "
@@ -322,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """CLI entry point: parse, :func:`export`, print the coverage line."""
     args = build_parser().parse_args(argv)
     report = export(args.model, args.vocab, args.out, fmt=args.format, unknown=args.unknown,
                     missing=args.missing, seed=args.seed, lowercase=args.lowercase)

@@ -379,7 +379,7 @@ class Adam:
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.t = 0
-        self._state: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._state: dict[Parameter, tuple[np.ndarray, np.ndarray]] = {}  # keyed by identity
 
     def step(self, params: Iterable[Parameter]) -> None:
         """One Adam step on every trainable parameter that has a gradient."""
@@ -389,9 +389,9 @@ class Adam:
         for p in params:
             if not p.trainable or p.grad is None:
                 continue
-            if id(p) not in self._state:
-                self._state[id(p)] = (np.zeros_like(p.value), np.zeros_like(p.value))
-            m, v = self._state[id(p)]
+            if p not in self._state:
+                self._state[p] = (np.zeros_like(p.value), np.zeros_like(p.value))
+            m, v = self._state[p]
             g = p.grad
             if isinstance(g, SparseGrad):
                 rows, values = _drop_fixed(g.rows, g.values, p.fixed_rows)
