@@ -22,6 +22,7 @@ import json
 import math
 import os
 import sys
+import time
 from collections.abc import Sequence
 from itertools import combinations
 from pathlib import Path
@@ -322,8 +323,10 @@ def main(argv: list[str] | None = None) -> int:
         raise W2VError("give at least two tables to compare")
     if args.restrict < 0:
         raise W2VError(f"--restrict must be >= 0, got {args.restrict}")
-    if not args.quiet:
-        print(f"comparing {len(args.models)} tables ...", file=sys.stderr)
+    for m in args.models:
+        if not Path(m).exists():
+            raise W2VError(f"no model directory or vector file at {m}")
+    t0 = time.perf_counter()
     result = compare(args.models, names=args.names, top=args.top, n_words=args.n_words, n_pairs=args.n_pairs,
                      pair_words=args.pair_words, seed=args.seed, benchmarks=args.benchmarks,
                      restrict=args.restrict or None)
@@ -333,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
 
         save_text(args.output, json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1) if args.json else format_table(result, args.show))
+    if not args.quiet:
+        print(f"compared {len(args.models)} tables in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0
 
 

@@ -82,6 +82,8 @@ def weighted_vectors(u: np.ndarray, s: np.ndarray, vt: np.ndarray, eig: float = 
     """Word vectors ``U Σ^eig`` (plus the context vectors ``V Σ^eig`` with ``add_context``), float32."""
     w = u * s**eig
     if add_context:
+        if u.shape[0] != vt.shape[1]:
+            raise W2VError(f"W + C needs a square matrix (words = contexts), got {u.shape[0]} x {vt.shape[1]}")
         w = w + vt.T * s**eig
     return w.astype(np.float32)
 
