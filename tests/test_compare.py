@@ -111,3 +111,23 @@ def test_cli_json_and_errors(tmp_path):
         proc = subprocess.run([sys.executable, "-m", "w2v.compare", *bad], capture_output=True, text=True)
         assert proc.returncode == 2 and proc.stderr.startswith("w2v.compare: error:"), proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_compare_pca_script_end_to_end(planted_corpus, tmp_path):
+    from pathlib import Path
+
+    path, _ = planted_corpus
+    out = tmp_path / "cmp"
+    script = Path(__file__).resolve().parent.parent / "scripts" / "compare_pca.py"
+    proc = subprocess.run([sys.executable, str(script), str(path), "--out", str(out), "--dim", "4", "--window", "3",
+                           "--min-count", "1", "--epochs", "1", "--threads", "1", "--quiet"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("sgns", "svd", "svd-eig0", "svd-eig1", "svd-wc", "pca"):
+        assert (out / name / "embeddings.npy").is_file()
+    for name in ("report.md", "compare.json", "projections.png", "spectrum.png", "overlap.png"):
+        assert (out / name).stat().st_size > 0
+    res = json.loads((out / "compare.json").read_text())
+    assert [m["name"] for m in res["models"]] == ["sgns", "svd", "pca"] and len(res["pairs"]) == 3
+    assert "| sgns vs svd |" in (out / "report.md").read_text()
