@@ -193,6 +193,10 @@ def build(
                               progress=progress)
         del enc.ids
     t2 = time.perf_counter()
+    if progress:
+        what = f"SPPMI-SVD (cds {cds:g}, neg {neg:g})" if method == "svd" else "PCA of log(1 + count)"
+        print(f"{what} of the {n:,} x {n:,} matrix ({counts.nnz:,} non-zeros) to {dim} dims ...",
+              file=sys.stderr, flush=True)
     if method == "svd":
         vectors, finfo = svd_embeddings(counts, dim, cds, neg, eig, add_context, seed, solver)
     else:
