@@ -1,7 +1,9 @@
 """Train w2v and gensim on the same corpus with the same settings; print speed, memory, quality.
 
-Each run happens in its own subprocess so its peak RSS is its own. gensim is a benchmark-only
-dependency (``pip install -e '.[bench]'``); the w2v package never imports it.
+Each run happens in its own subprocess so its peak RSS is its own. gensim and the original word2vec C
+(the ``word2vec`` PyPI package compiles Mikolov's word2vec.c with ``-Ofast -march=native`` into a
+``word2vec`` executable) are benchmark-only dependencies (``pip install -e '.[bench]'``); the w2v
+package never imports or calls them. Runs whose peer is missing are reported as failed and skipped.
 
     python benchmarks/peers.py [--corpus ../shared/corpora/text8like] [--threads 2] [--epochs 5]
                                [--runs w2v-sg,gensim-sg,...] [--json results.json]
@@ -14,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +36,8 @@ RUNS = {
     "gensim-sg-file": ("gensim-file", {"sg": 1}),
     "gensim-cbow": ("gensim", {"sg": 0}),
     "gensim-cbow-file": ("gensim-file", {"sg": 0}),
+    "c-sg": ("word2vec-c", {"cbow": 0}),
+    "c-cbow": ("word2vec-c", {"cbow": 1}),
 }
 
 
@@ -103,12 +109,51 @@ def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: 
             "vocab_size": len(kv)}
 
 
+def word2vec_c_binary() -> str:
+    """The word2vec C executable: $WORD2VEC_C, else ``word2vec`` beside this Python, else on PATH."""
+    if os.environ.get("WORD2VEC_C"):
+        return os.environ["WORD2VEC_C"]
+    beside = Path(sys.executable).parent / "word2vec"
+    found = str(beside) if beside.exists() else shutil.which("word2vec")
+    if not found:
+        raise SystemExit("word2vec C not found: pip install word2vec (builds it) or set WORD2VEC_C")
+    return found
+
+
+def child_word2vec_c(corpus: Path, threads: int, extra: dict, out: Path, workdir: Path) -> dict:
+    """Mikolov's word2vec.c with the shared settings. Its vocabulary pass is timed on its own
+    (``-output ''`` makes it stop after counting); training time is the full run minus that."""
+    from w2v.formats import read_word2vec
+    from w2v.outdir import save_model
+
+    exe = word2vec_c_binary()
+    common = [exe, "-train", str(corpus), "-min-count", str(SETTINGS["min_count"]), "-threads", str(threads)]
+    t = time.perf_counter()
+    subprocess.run(common + ["-output", ""], check=True, capture_output=True)
+    vocab_s = time.perf_counter() - t
+    vectors_file, vocab_file = workdir / f"c-{out.name}.bin", workdir / f"c-{out.name}.vocab"
+    t = time.perf_counter()
+    subprocess.run(common + ["-output", str(vectors_file), "-save-vocab", str(vocab_file), "-binary", "1",
+                             "-size", str(SETTINGS["dim"]), "-window", str(SETTINGS["window"]),
+                             "-negative", str(SETTINGS["negative"]), "-hs", "0", "-sample", str(SETTINGS["sample"]),
+                             "-iter", str(SETTINGS["epochs"]), "-alpha", "0.025", "-cbow", str(extra["cbow"])],
+                   check=True, capture_output=True)
+    train_s = time.perf_counter() - t - vocab_s
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    table, words = read_word2vec(vectors_file, binary=True, unicode_errors="replace")
+    counts = [int(line.split()[1]) for line in vocab_file.read_text(errors="replace").splitlines()]
+    save_model(out, table, words, counts, {"method": "word2vec-c", **extra})
+    return {"vocab_s": vocab_s, "train_s": train_s, "trained_words": None, "rss_gb": rss, "vocab_size": len(words)}
+
+
 def child(args: argparse.Namespace) -> None:
     kind, extra = RUNS[args.child]
     out = Path(args.out)
     workdir = Path(args.workdir)
     if kind == "w2v":
         res = child_w2v(Path(args.corpus), args.threads, extra, out)
+    elif kind == "word2vec-c":
+        res = child_word2vec_c(Path(args.corpus), args.threads, extra, out, Path(args.workdir))
     else:
         res = child_gensim(Path(args.corpus), args.threads, extra, out, kind == "gensim-file", workdir)
     from w2v.evaluate import evaluate_all
@@ -149,7 +194,7 @@ def main() -> None:
                 continue
             res = {"run": name, "threads": threads, **json.loads(line[0][7:])}
             res["words_per_s"] = tokens * SETTINGS["epochs"] / res["train_s"]
-            res["trained_words_per_s"] = res["trained_words"] / res["train_s"]
+            res["trained_words_per_s"] = (res["trained_words"] or float("nan")) / res["train_s"]
             results.append(res)
             print(f"{name:18s} threads {threads}  vocab {res['vocab_s']:6.1f}s  train {res['train_s']:7.1f}s  "
                   f"{res['words_per_s'] / 1e3:7.0f}k corpus words/s  {res['trained_words_per_s'] / 1e3:6.0f}k "

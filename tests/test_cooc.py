@@ -8,9 +8,9 @@ from w2v.cooc import (
     distance_weights,
     encoded_cooccurrence,
     keep_mask,
-    keep_probabilities,
 )
 from w2v.errors import W2VError
+from w2v.vocab import keep_probabilities
 
 
 def naive(ids, starts, n, window, weighting, mask=None):
@@ -94,14 +94,6 @@ def test_keep_mask_frequency_matches_probability():
         frac = mask[ids == w].mean()
         assert abs(frac - keep[w]) < 4 * np.sqrt(keep[w] * (1 - keep[w]) / 50_000) + 1e-12
     np.testing.assert_array_equal(keep_mask(ids[10:20], keep, 5, offset=10), mask[10:20])
-
-
-def test_keep_probabilities_formula():
-    counts = np.array([1000, 100, 10, 1])
-    p = keep_probabilities(counts, 1e-2)
-    f = counts / counts.sum()
-    np.testing.assert_allclose(p, np.minimum(1, (np.sqrt(f / 1e-2) + 1) * 1e-2 / f))
-    np.testing.assert_array_equal(keep_probabilities(counts, 0), 1)
 
 
 def test_empty_and_single_token_sentences():

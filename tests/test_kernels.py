@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from w2v import kernels
-from w2v.train import keep_probabilities, noise_distribution
+from w2v.vocab import keep_probabilities, noise_distribution
 
 
 def sigmoid(x):

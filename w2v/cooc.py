@@ -32,25 +32,12 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from .errors import W2VError
+from .vocab import keep_probabilities
 
 WEIGHTINGS = ("linear", "uniform", "harmonic")
 
 #: Centre positions handled by one kernel call (each yields at most ``window`` pair keys).
 CHUNK_TOKENS = 1 << 21
-
-
-def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
-    """word2vec's subsampling keep probability ``(sqrt(f / sample) + 1) * sample / f``, capped at 1.
-
-    ``f = count / total``; ``sample <= 0`` keeps everything. The same formula as
-    :func:`w2v.train.keep_probabilities`, repeated here so counting does not depend on the trainer.
-    """
-    counts = np.asarray(counts, dtype=np.float64)
-    if sample <= 0:
-        return np.ones(len(counts), dtype=np.float64)
-    threshold = sample * counts.sum()
-    with np.errstate(divide="ignore"):
-        return np.minimum(1.0, (np.sqrt(counts / threshold) + 1.0) * threshold / counts)
 
 
 def distance_weights(window: int, weighting: str = "linear") -> np.ndarray:

@@ -28,6 +28,24 @@ from .outdir import read_vocab, write_vocab
 _CHUNK = 1 << 20  # tokens remapped at a time in the second pass (bounded memory)
 
 
+def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
+    """word2vec's subsampling: keep a word of frequency ``f = count / total`` with probability
+    ``(sqrt(f / sample) + 1) * sample / f``, capped at 1; ``sample <= 0`` keeps everything.
+    Training and co-occurrence counting both use it, so their corpora are thinned alike."""
+    counts = np.asarray(counts, dtype=np.float64)
+    if sample <= 0:
+        return np.ones(len(counts), dtype=np.float64)
+    threshold = sample * counts.sum()
+    with np.errstate(divide="ignore"):
+        return np.minimum(1.0, (np.sqrt(counts / threshold) + 1.0) * threshold / counts)
+
+
+def noise_distribution(counts: np.ndarray, exponent: float = 0.75) -> np.ndarray:
+    """Probability of drawing each word as a negative sample: ``count ** exponent``, normalised."""
+    weights = np.asarray(counts, dtype=np.float64) ** exponent
+    return weights / weights.sum()
+
+
 @dataclass
 class Vocabulary:
     """Words sorted by descending count; ``words[i]`` is row *i* of the table."""
