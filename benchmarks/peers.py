@@ -223,6 +223,11 @@ def report(results: list[dict], tokens: int, corpus: Path, threads: int) -> None
               f"WS353 {w['ws353'] - fastest['ws353']:+.3f}, "
               f"RSS x{w['rss_gb'] / fastest['rss_gb']:.2f}, vocab time x{w['vocab_s'] / vocab_ref['vocab_s']:.2f} "
               f"(vs {vocab_ref['run']})")
+        if (f"c-{mode}", threads) in by:
+            c = by[(f"c-{mode}", threads)]
+            print(f"{mode}: w2v / word2vec C: speed x{w['words_per_s'] / c['words_per_s']:.2f}, "
+                  f"analogy {100 * (w['analogy'] - c['analogy']):+.1f} pt, WS353 {w['ws353'] - c['ws353']:+.3f}, "
+                  f"RSS x{w['rss_gb'] / c['rss_gb']:.2f}, vocab time x{w['vocab_s'] / c['vocab_s']:.2f}")
     for name in ("w2v-sg", "w2v-cbow"):
         one, many = by.get((name, 1)), by.get((name, threads))
         if one and many and threads != 1:
