@@ -53,6 +53,10 @@ def count_tokens(corpus: Path) -> int:
     return n
 
 
+def is_one_line(corpus: Path) -> bool:
+    return corpus.open("rb").read(1 << 20).count(b"\n") == 0
+
+
 def split_lines(corpus: Path, workdir: Path, per_line: int = 10_000) -> Path:
     """gensim's corpus_file mode cuts lines at 10,000 tokens: give it 10,000-token lines
     (the chunks its Text8Corpus makes) or it trains on the first 10,000 tokens only."""
@@ -84,14 +88,14 @@ def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: 
 
     model = Word2Vec(vector_size=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
                      min_count=SETTINGS["min_count"], sample=SETTINGS["sample"], workers=threads, seed=1, **extra)
-    one_line = corpus.open("rb").read(1 << 20).count(b"\n") == 0
+    one_line = is_one_line(corpus)
     if file_mode:
         path = split_lines(corpus, workdir) if one_line else corpus
         t = time.perf_counter()
         model.build_vocab(corpus_file=str(path))
         vocab_s = time.perf_counter() - t
         t = time.perf_counter()
-        _, effective = model.train(corpus_file=str(path), total_words=model.corpus_total_words,
+        effective, _ = model.train(corpus_file=str(path), total_words=model.corpus_total_words,
                                    total_examples=model.corpus_count, epochs=SETTINGS["epochs"])
     else:
         sentences = Text8Corpus(str(corpus)) if one_line else LineSentence(str(corpus))
@@ -99,8 +103,10 @@ def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: 
         model.build_vocab(sentences)
         vocab_s = time.perf_counter() - t
         t = time.perf_counter()
-        _, effective = model.train(sentences, total_examples=model.corpus_count, epochs=SETTINGS["epochs"])
+        effective, _ = model.train(sentences, total_examples=model.corpus_count, epochs=SETTINGS["epochs"])
     train_s = time.perf_counter() - t
+    # gensim's train() returns (words trained after subsampling, raw words): "trained" is the first,
+    # comparable with w2v's words_trained_after_subsampling.
     rss = peak_rss_gb()
     kv = model.wv
     counts = np.array([kv.get_vecattr(w, "count") for w in kv.index_to_key])
@@ -183,6 +189,8 @@ def main() -> None:
     plan += [(name, int(t)) for t in args.thread_counts.split(",") if t for name in ("w2v-sg", "w2v-cbow")]
     results = []
     with tempfile.TemporaryDirectory() as work:
+        if is_one_line(corpus) and any(RUNS[name][0] == "gensim-file" for name, _ in plan):
+            split_lines(corpus, Path(work))  # here, so the split's memory is not charged to gensim
         for name, threads in plan:
             out = Path(work) / f"{name}-{threads}"
             cmd = [sys.executable, __file__, "--child", name, "--corpus", str(corpus), "--threads", str(threads),

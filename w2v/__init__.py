@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "train", "Vectors", "load_model", "save_model"]
+__all__ = ["__version__", "train", "Vectors", "Embedding", "load_model", "save_model"]
 
 from .outdir import load_model, save_model  # noqa: E402
 
@@ -19,4 +19,8 @@ def __getattr__(name: str):
         from .vectors import Vectors
 
         return Vectors
+    if name == "Embedding":
+        from .layers import Embedding
+
+        return Embedding
     raise AttributeError(f"module 'w2v' has no attribute {name!r}")

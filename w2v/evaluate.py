@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import W2VError, run_cli
+from .errors import ArgumentParser, W2VError, run_cli
 from .vectors import COSMUL_EPS, Vectors
 
 ANALOGY_SETS = {"google": "questions-words.txt"}
@@ -409,7 +409,7 @@ def _jsonable(obj):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m w2v.evaluate",
         description="Score word vectors on analogy (Google format) and word-similarity benchmarks. "
         "Without --analogy/--similarity, runs every bundled set (Google analogies, WordSim-353 "

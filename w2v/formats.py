@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import W2VError, run_cli
+from .errors import ArgumentParser, W2VError, run_cli
 from .outdir import EMBEDDINGS, atomic_path
 from .vectors import Vectors
 
@@ -304,7 +304,7 @@ def save_vectors(vectors: Vectors, path: PathLike, fmt: str | None = None, c_sty
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m w2v.formats",
         description="Convert word vectors between a w2v model directory, the word2vec text/binary "
         "formats (gensim and word2vec C compatible) and GloVe text (read only).",

@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .errors import W2VError, run_cli
+from .errors import ArgumentParser, W2VError, run_cli
 from .vectors import Vectors
 
 
@@ -61,7 +61,7 @@ def format_query(vec: Vectors, pos: list[str], neg: list[str], topn: int, restri
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m w2v.neighbors",
         description="Nearest neighbours by cosine. 'A - B + C' (operators separated by spaces) solves "
         "the analogy B is to A as C is to ?. Without WORDs, reads one query a line from stdin.",

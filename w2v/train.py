@@ -284,20 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _neighbours(emb: np.ndarray, vocab: Vocabulary, words: list[str], topn: int = 8) -> list[str]:
-    norms = np.linalg.norm(emb, axis=1, keepdims=True)
-    unit = emb / np.maximum(norms, 1e-12)
-    lines = []
-    for w in words:
-        i = vocab.index.get(w)
-        if i is None:
-            lines.append(f"{w}: not in vocabulary")
-            continue
-        sims = unit @ unit[i]
-        sims[i] = -np.inf
-        best = np.argpartition(-sims, topn)[:topn]
-        best = best[np.argsort(-sims[best])]
-        lines.append(f"{w}: " + ", ".join(f"{vocab.words[j]} {sims[j]:.2f}" for j in best))
-    return lines
+    from .vectors import Vectors
+
+    vec = Vectors(emb, vocab.words, vocab.counts)
+    return [f"{w}: " + ", ".join(f"{n} {c:.2f}" for n, c in vec.most_similar(w, topn=topn)) if w in vec
+            else f"{w}: not in vocabulary" for w in words]
 
 
 def main(argv: list[str] | None = None) -> int:
