@@ -42,15 +42,28 @@ RUNS = {
 
 
 def peak_rss_gb() -> float:
+    """This process's own peak RSS. On Linux, VmHWM: getrusage's ru_maxrss survives exec, so a
+    child would report at least its parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def count_tokens(corpus: Path) -> int:
+    """Whitespace tokens, read in 1 MB blocks (this parent process stays small)."""
     n = 0
+    tail = b""
     with open(corpus, "rb") as fh:
-        while block := fh.read(1 << 24):
-            n += len(block.split())
-    return n
+        while block := fh.read(1 << 20):
+            data = tail + block
+            cut = max(data.rfind(b" "), data.rfind(b"\n"))
+            data, tail = (data[:cut], data[cut:]) if cut >= 0 else (b"", data)
+            n += len(data.split())
+    return n + len(tail.split())
 
 
 def is_one_line(corpus: Path) -> bool:
@@ -59,14 +72,27 @@ def is_one_line(corpus: Path) -> bool:
 
 def split_lines(corpus: Path, workdir: Path, per_line: int = 10_000) -> Path:
     """gensim's corpus_file mode cuts lines at 10,000 tokens: give it 10,000-token lines
-    (the chunks its Text8Corpus makes) or it trains on the first 10,000 tokens only."""
+    (the chunks its Text8Corpus makes) or it trains on the first 10,000 tokens only.
+    Streams in 16 MB blocks, so this process stays small (a child inherits its parent's peak RSS)."""
     out = workdir / (corpus.name + ".lines")
-    if not out.exists():
-        tokens = corpus.read_text().split()
-        with open(out, "w") as fh:
-            for i in range(0, len(tokens), per_line):
-                fh.write(" ".join(tokens[i:i + per_line]) + "\n")
-    return out
+    if out.exists():
+        return out
+    pending: list[bytes] = []
+    with open(corpus, "rb") as src, open(out, "wb") as dst:
+        tail = b""
+        while True:
+            block = src.read(1 << 24)
+            data = tail + block
+            if block:
+                cut = max(data.rfind(b" "), data.rfind(b"\n"))
+                data, tail = (data[:cut], data[cut:]) if cut >= 0 else (b"", data)
+            pending += data.split()
+            full = len(pending) if not block else len(pending) - len(pending) % per_line
+            for i in range(0, full, per_line):
+                dst.write(b" ".join(pending[i:i + per_line]) + b"\n")
+            pending = pending[full:]
+            if not block:
+                return out
 
 
 def child_w2v(corpus: Path, threads: int, extra: dict, out: Path) -> dict:
