@@ -70,9 +70,14 @@ def is_one_line(corpus: Path) -> bool:
     return corpus.open("rb").read(1 << 20).count(b"\n") == 0
 
 
-def split_lines(corpus: Path, workdir: Path, per_line: int = 10_000) -> Path:
-    """gensim's corpus_file mode cuts lines at 10,000 tokens: give it 10,000-token lines
-    (the chunks its Text8Corpus makes) or it trains on the first 10,000 tokens only.
+def split_lines(corpus: Path, workdir: Path, per_line: int = 1_000) -> Path:
+    """A one-line corpus (text8) cut into lines of ``per_line`` tokens for gensim's corpus_file mode.
+
+    That mode ignores tokens past 10,000 on a line, and (gensim 4.4.0) its batches can hold 20,000
+    raw words of which only the first 10,000 kept after subsampling are trained: with 10,000-token
+    lines it trains on about half the corpus (measured: 2.56M of 5.10M words with sample 0, where
+    the iterable mode trains 4.97M). With 1,000-token lines (word2vec C's sentence length) it trains
+    on as many words as the iterable mode, at the same speed, so this is its best input.
     Streams in 16 MB blocks, so this process stays small (a child inherits its parent's peak RSS)."""
     out = workdir / (corpus.name + ".lines")
     if out.exists():
