@@ -15,9 +15,23 @@ class W2VError(ValueError):
     """
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: X)`` only where there is a default to show (not for None or a flag)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.nargs == 0:  # nothing to show, or an on/off flag
+            return action.help
+        return super()._get_help_string(action)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse with one-line errors: a bad option raises :class:`W2VError` (exit 2 via
-    :func:`run_cli`) instead of printing the usage block."""
+    :func:`run_cli`) instead of printing the usage block. Help lists defaults."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        if kwargs.get("formatter_class") in (None, argparse.ArgumentDefaultsHelpFormatter):
+            kwargs["formatter_class"] = HelpFormatter
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
         raise W2VError(f"{message} (see --help)")
