@@ -107,6 +107,7 @@ def test_help_shows_defaults(tmp_path):
     proc = run_cli("--help", cwd=tmp_path)
     assert proc.returncode == 0
     assert "default: 100" in proc.stdout and "--quiet" in proc.stdout
+    assert "default: None" not in proc.stdout and "default: False" not in proc.stdout
 
 
 def test_api_rejects_unknown_option(planted_corpus):
