@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ArgumentParser, W2VError, run_cli
+from .outdir import plain
 from .vectors import Vectors
 
 PathLike = str | os.PathLike
@@ -284,16 +285,6 @@ def format_table(result: dict, show_words: int = 5) -> str:
     return "\n".join(lines)
 
 
-def _jsonable(obj):
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_jsonable(v) for v in obj]
-    return obj
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(
         prog="python -m w2v.compare",
@@ -330,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     result = compare(args.models, names=args.names, top=args.top, n_words=args.n_words, n_pairs=args.n_pairs,
                      pair_words=args.pair_words, seed=args.seed, benchmarks=args.benchmarks,
                      restrict=args.restrict or None)
-    result = _jsonable(result)
+    result = plain(result)
     if args.output:
         from .outdir import save_text
 

@@ -20,7 +20,6 @@ Bundled sets (see ``w2v/data/README.md``): ``google`` (questions-words.txt), ``w
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ArgumentParser, W2VError, run_cli
+from .outdir import to_json
 from .vectors import COSMUL_EPS, Vectors
 
 ANALOGY_SETS = {"google": "questions-words.txt"}
@@ -398,16 +398,6 @@ def _fmt_table(results: dict, sections: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _jsonable(obj):
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_jsonable(v) for v in obj]
-    return obj
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(
         prog="python -m w2v.evaluate",
@@ -458,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     results["summary"] = flatten(results)
     if not args.quiet:
         print(f"evaluated in {time.perf_counter() - t1:.2f} s", file=sys.stderr)
-    text = json.dumps(_jsonable(results), indent=2)
+    text = to_json(results)
     if args.output:
         from .outdir import save_text
 

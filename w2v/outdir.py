@@ -14,6 +14,7 @@ half-written file behind.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -124,7 +125,7 @@ def save_model(
     if context is not None:
         save_npy(out / CONTEXT, np.asarray(context, dtype=np.float32))
     write_vocab(out / VOCAB, words, counts)
-    save_text(out / CONFIG, json.dumps(config or {}, indent=2, sort_keys=True, default=_jsonable) + "\n")
+    save_text(out / CONFIG, to_json(config or {}, sort_keys=True) + "\n")
     return out
 
 
@@ -151,13 +152,25 @@ def load_model(path: str | os.PathLike, mmap: bool = False, context: bool = Fals
     return Model(emb, words, counts, config, ctx)
 
 
-def _jsonable(obj):
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
+def plain(obj):
+    """``obj`` with numpy scalars and arrays, tuples and paths turned into JSON types, and
+    non-finite floats into ``None`` (strict JSON has no NaN)."""
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return obj.tolist()
+        return plain(obj.tolist())
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
     if isinstance(obj, Path):
         return str(obj)
-    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
+    return obj
+
+
+def to_json(obj, indent: int = 2, sort_keys: bool = False) -> str:
+    """Strict JSON text of ``obj`` (see :func:`plain`)."""
+    return json.dumps(plain(obj), indent=indent, sort_keys=sort_keys, allow_nan=False)
