@@ -94,6 +94,165 @@ def split_lines(corpus: Path, workdir: Path, per_line: int = 1_000) -> Path:
     return out
 
 
+SHAPES = ("text8like", "lines", "files", "concat4")
+
+
+def build_shapes(corpus: Path, root: Path) -> dict[str, Path]:
+    """The corpus in four shapes (built once under ``root``, reused after):
+
+    * ``text8like``: the corpus as is (one 100 MB line);
+    * ``lines``: cut into lines of 1..27 tokens (14 on average; fixed seed), ~1.2M lines for text8like;
+    * ``files``: ``lines`` as a directory of files of 100 lines each (~12k files, flat: gensim's PathLineSentences reads no subdirectories);
+    * ``concat4``: the corpus four times in one line (68M tokens), to check linearity."""
+    import numpy as np
+
+    root.mkdir(parents=True, exist_ok=True)
+    lines, files, concat = root / "lines.txt", root / "files", root / "concat4.txt"
+    if not lines.exists():
+        rng = np.random.default_rng(0)
+        with open(str(lines) + ".tmp", "w") as dst:
+            pending: list[str] = []
+            for tokens in token_blocks(corpus):
+                pending += tokens
+                lens = rng.integers(1, 28, size=len(pending) // 14 + 1)
+                ends = np.cumsum(lens)
+                n = int(np.searchsorted(ends, len(pending), side="right"))
+                start = 0
+                for e in ends[:n]:
+                    dst.write(" ".join(pending[start:e]) + "\n")
+                    start = int(e)
+                del pending[:start]
+            if pending:
+                dst.write(" ".join(pending) + "\n")
+        os.replace(str(lines) + ".tmp", lines)
+    if not files.exists():
+        tmp = root / "files.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        with open(lines) as src:
+            all_lines = src.readlines()
+        for i in range(0, len(all_lines), 100):
+            tmp.mkdir(exist_ok=True)
+            (tmp / f"doc{i // 100:06d}.txt").write_text("".join(all_lines[i:i + 100]))
+        del all_lines
+        os.replace(tmp, files)
+    if not concat.exists():
+        with open(str(concat) + ".tmp", "wb") as dst:
+            for _ in range(4):
+                with open(corpus, "rb") as src:
+                    shutil.copyfileobj(src, dst, 1 << 24)
+                dst.write(b" ")
+        os.replace(str(concat) + ".tmp", concat)
+    return {"text8like": corpus, "lines": lines, "files": files, "concat4": concat}
+
+
+class AnonPeak:
+    """Peak anonymous memory (RssAnon: heap and stacks, not memory-mapped files) of this
+    process plus its children, sampled every 5 ms in a background thread."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _pids(pid: int) -> list[int]:
+        out = [pid]
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                out += [q for c in (task / "children").read_text().split() for q in AnonPeak._pids(int(c))]
+            except OSError:
+                pass
+        return out
+
+    @staticmethod
+    def _anon(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, sum(self._anon(p) for p in self._pids(os.getpid())))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak / 2**30
+
+
+def child_vocab(system: str, corpus: Path, threads: int, workdir: Path) -> dict:
+    """Vocabulary + encoding (w2v) or ``build_vocab`` (gensim) alone, timed, with peak anonymous memory."""
+    if system == "w2v":
+        from w2v.vocab import encode_corpus
+
+        mem = AnonPeak()
+        t = time.perf_counter()
+        enc = encode_corpus(corpus, workdir / "enc", min_count=SETTINGS["min_count"], progress=False,
+                            workers=threads)
+        seconds = time.perf_counter() - t
+        return {"vocab_s": seconds, "anon_gb": mem.stop(), "vocab_size": len(enc.vocab),
+                "tokens": enc.stats["tokens"], "processes": enc.stats["count_processes"]}
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence, PathLineSentences, Text8Corpus
+
+    if corpus.is_dir():
+        sentences = PathLineSentences(str(corpus))
+    else:
+        sentences = Text8Corpus(str(corpus)) if is_one_line(corpus) else LineSentence(str(corpus))
+    model = Word2Vec(vector_size=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
+                     min_count=SETTINGS["min_count"], sample=SETTINGS["sample"], workers=threads, seed=1)
+    mem = AnonPeak()
+    t = time.perf_counter()
+    model.build_vocab(sentences)
+    seconds = time.perf_counter() - t
+    return {"vocab_s": seconds, "anon_gb": mem.stop(), "vocab_size": len(model.wv), "tokens": model.corpus_total_words}
+
+
+def shapes_main(args: argparse.Namespace) -> None:
+    """``--shapes``: vocabulary + encoding time of w2v vs gensim's build_vocab on every corpus shape."""
+    paths = build_shapes(Path(args.corpus), Path(args.shapes_dir))
+    rows = []
+    for rep in range(args.repeats):
+        for shape in args.shapes.split(","):
+            for system in ("w2v", "gensim"):
+                with tempfile.TemporaryDirectory() as work:
+                    cmd = [sys.executable, __file__, "--child", f"vocab-{system}", "--corpus", str(paths[shape]),
+                           "--threads", str(args.threads), "--out", work, "--workdir", work]
+                    proc = subprocess.run(cmd, capture_output=True, text=True)
+                line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+                if proc.returncode or not line:
+                    print(f"{shape} {system}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
+                    continue
+                res = {"shape": shape, "system": system, "repeat": rep, **json.loads(line[0][7:])}
+                rows.append(res)
+                print(f"{shape:10s} {system:7s} {res['vocab_s']:7.2f}s  anon peak {res['anon_gb']:.3f} GB  "
+                      f"{res['tokens']:,} tokens  {res['vocab_size']:,} words", flush=True)
+    print(f"\n{args.threads} threads/processes; ratios are gensim build_vocab time / w2v time (same repeat)")
+    by = {(r["shape"], r["system"], r["repeat"]): r for r in rows}
+    for shape in args.shapes.split(","):
+        ratios = [by[(shape, "gensim", k)]["vocab_s"] / by[(shape, "w2v", k)]["vocab_s"]
+                  for k in range(args.repeats) if (shape, "gensim", k) in by and (shape, "w2v", k) in by]
+        mem = [by[(shape, "w2v", k)]["anon_gb"] / by[(shape, "gensim", k)]["anon_gb"]
+               for k in range(args.repeats) if (shape, "gensim", k) in by and (shape, "w2v", k) in by]
+        if ratios:
+            print(f"{shape:10s} w2v faster x{min(ratios):.2f} (worst) .. x{max(ratios):.2f}; "
+                  f"anon memory w2v/gensim x{max(mem):.2f} (worst)")
+    for system in ("w2v", "gensim"):
+        lin = [by[("concat4", system, k)]["vocab_s"] / (4 * by[("text8like", system, k)]["vocab_s"])
+               for k in range(args.repeats) if ("concat4", system, k) in by and ("text8like", system, k) in by]
+        if lin:
+            print(f"{system}: time(68M) / (4 x time(17M)) = {', '.join(f'{x:.2f}' for x in lin)} (1.00 = linear)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
 def child_w2v(corpus: Path, threads: int, extra: dict, out: Path) -> dict:
     import w2v
 
@@ -178,6 +337,10 @@ def child_word2vec_c(corpus: Path, threads: int, extra: dict, out: Path, workdir
 
 
 def child(args: argparse.Namespace) -> None:
+    if args.child.startswith("vocab-"):
+        res = child_vocab(args.child.removeprefix("vocab-"), Path(args.corpus), args.threads, Path(args.workdir))
+        print("RESULT " + json.dumps(res))
+        return
     kind, extra = RUNS[args.child]
     out = Path(args.out)
     workdir = Path(args.workdir)
@@ -201,12 +364,21 @@ def main() -> None:
     p.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of " + ",".join(RUNS))
     p.add_argument("--thread-counts", default="", help="also run w2v-sg and w2v-cbow at these thread counts (e.g. 1)")
     p.add_argument("--json", help="write all results here")
+    p.add_argument("--shapes", nargs="?", const=",".join(SHAPES), default=None,
+                   help="instead of training: vocabulary + encoding time vs gensim build_vocab on these corpus "
+                        "shapes (default all: " + ",".join(SHAPES) + ")")
+    p.add_argument("--shapes-dir", default=str(Path(tempfile.gettempdir()) / "w2v-shapes"),
+                   help="where the corpus shapes are built (once; ~600 MB)")
+    p.add_argument("--repeats", type=int, default=1, help="--shapes: repeat every measurement this many times")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--workdir", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         child(args)
+        return
+    if args.shapes:
+        shapes_main(args)
         return
     corpus = Path(args.corpus)
     tokens = count_tokens(corpus)
