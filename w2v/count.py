@@ -16,7 +16,6 @@ and hence the vocabulary order and ids, are exactly those of one thread.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -25,7 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import ReadStats, cut_points, is_plain, iter_blocks
+from .count_kernels import TokenTable
 
+WRITE_TOKENS = 1 << 20  # provisional ids written this many at a time
 MIN_SHARD_BYTES = 8 << 20  # less than this per worker: fewer workers
 
 
@@ -42,13 +43,13 @@ class Range:
 
 @dataclass
 class ShardResult:
-    """What one shard found: its words in first-appearance order, their counts, how many
-    tokens it holds, and where its provisional ids and line ends (shard token offsets) are."""
+    """What one shard found: its words in first-appearance order and their counts (``table``),
+    how many tokens it holds, where its provisional ids are, and where its lines end (token
+    offsets within the shard, in pieces)."""
 
-    words: list[str]
-    counts: np.ndarray
+    table: TokenTable | None
     n_tokens: int
-    line_ends: np.ndarray
+    line_ends: list[np.ndarray]
     prov_path: Path
     stats: ReadStats
 
@@ -91,12 +92,12 @@ def count_shard(ranges: list[Range], lowercase: bool, prov_path: Path,
     """Read ``ranges`` in order: provisional ids to ``prov_path``, counts, line ends.
 
     ``on_bytes(n)`` is called with the bytes read so far after every block."""
-    from .count_kernels import TokenTable  # numba: imported on use
-
     table = TokenTable()
     ends: list[np.ndarray] = []
     n_tokens = 0
     stats = ReadStats()
+    pending: list[np.ndarray] = []  # ids not yet written (small files: write ~1M at a time)
+    n_pending = 0
     with open(prov_path, "wb") as prov:
         for r in ranges:
             stats.files += r.start == 0
@@ -107,14 +108,19 @@ def count_shard(ranges: list[Range], lowercase: bool, prov_path: Path,
                 stats.lines += len(line_ends)
                 if len(line_ends):
                     ends.append(line_ends)
-                ids.tofile(prov)
+                pending.append(ids)
+                n_pending += len(ids)
                 n_tokens += len(ids)
+                if n_pending >= WRITE_TOKENS:
+                    np.concatenate(pending).tofile(prov)
+                    pending, n_pending = [], 0
                 if on_bytes is not None:
                     on_bytes(stats.bytes)
             if r.ends_file:
                 ends.append(np.array([n_tokens], dtype=np.int64))
-    line_ends = np.concatenate(ends) if ends else np.zeros(0, np.int64)
-    return ShardResult(table.words(), table.counts[:table.n_words].copy(), n_tokens, line_ends, prov_path, stats)
+        if pending:
+            np.concatenate(pending).tofile(prov)
+    return ShardResult(table, n_tokens, ends, prov_path, stats)
 
 
 def run_shards(shards: list[list[Range]], lowercase: bool, workdir: Path,
@@ -142,17 +148,16 @@ def run_shards(shards: list[list[Range]], lowercase: bool, workdir: Path,
         raise
 
 
-def merge_shards(results: list[ShardResult]) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
-    """Merge shards in corpus order: the words in first-appearance order over the whole corpus,
-    their counts, and for each shard the map from its provisional ids to the merged ones."""
+def merge_shards(results: list[ShardResult]) -> tuple[TokenTable, np.ndarray, list[np.ndarray]]:
+    """Merge shards in corpus order: a table of the words in first-appearance order over the
+    whole corpus, their counts, and for each shard the map from its provisional ids to the
+    merged ones."""
     if len(results) == 1:
-        r = results[0]
-        return r.words, r.counts, [np.arange(len(r.words), dtype=np.int64)]
-    index: defaultdict[str, int] = defaultdict()
-    index.default_factory = index.__len__
-    lookup = index.__getitem__
-    maps = [np.fromiter(map(lookup, r.words), dtype=np.int64, count=len(r.words)) for r in results]
-    counts = np.zeros(len(index), dtype=np.int64)
+        table = results[0].table
+        return table, table.word_counts(), [np.arange(table.n_words, dtype=np.int64)]
+    merged = TokenTable()
+    maps = [merged.encode_bytes(r.table.joined())[0].astype(np.int64) for r in results]
+    counts = np.zeros(merged.n_words, dtype=np.int64)
     for r, m in zip(results, maps):
-        counts[m] += r.counts  # a shard's words are distinct, so m has no repeats
-    return list(index), counts, maps
+        counts[m] += r.table.word_counts()  # a shard's words are distinct, so m has no repeats
+    return merged, counts, maps

@@ -25,16 +25,15 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 
 
 @njit(nogil=True, cache=True)
-def _encode(data, ws, slots, offsets, arena, counts, n_words, arena_len, ids, line_ends, base):
-    """Tokenize ``data``; write the ids of its tokens to ``ids`` and the token offsets
-    (``base`` + tokens so far) at each newline to ``line_ends``. New words are appended to
-    ``arena`` (bytes) and ``offsets``; ``slots`` is the open-addressing table (id + 1, 0 =
-    empty) and must have room. Returns (tokens, line ends, words, arena bytes)."""
+def _encode(data, i, ws, slots, offsets, arena, counts, n_words, arena_len, ids, n_ids, line_ends, n_ends, base):
+    """Tokenize ``data`` from byte ``i``: append the ids of its tokens to ``ids`` (from
+    ``n_ids``) and, at each newline, the token offset ``base + n_ids`` to ``line_ends``. New
+    words go to ``arena`` (bytes) and ``offsets``; ``slots`` is the open-addressing table
+    (id + 1, 0 = empty), kept at most half full. Stops at the first token that needs more room
+    than the arrays have. Returns (next byte, ids, line ends, words, arena bytes)."""
     mask = np.uint64(slots.shape[0] - 1)
+    max_words = min(offsets.shape[0] - 1, counts.shape[0], slots.shape[0] // 2)
     n = data.shape[0]
-    n_ids = 0
-    n_ends = 0
-    i = 0
     while i < n:
         c = data[i]
         if ws[c]:
@@ -53,6 +52,8 @@ def _encode(data, ws, slots, offsets, arena, counts, n_words, arena_len, ids, li
         while True:
             slot = slots[k]
             if slot == 0:  # a new word
+                if n_words == max_words or arena_len + length > arena.shape[0]:
+                    return start, n_ids, n_ends, n_words, arena_len  # the caller grows the arrays
                 w = n_words
                 n_words += 1
                 slots[k] = w + 1
@@ -76,7 +77,7 @@ def _encode(data, ws, slots, offsets, arena, counts, n_words, arena_len, ids, li
         counts[w] += 1
         ids[n_ids] = w
         n_ids += 1
-    return n_ids, n_ends, n_words, arena_len
+    return i, n_ids, n_ends, n_words, arena_len
 
 
 @njit(nogil=True, cache=True)
@@ -92,22 +93,22 @@ def _rehash(slots, offsets, arena, n_words):
         slots[k] = w + 1
 
 
-def _grow(a: np.ndarray, size: int) -> np.ndarray:
-    if len(a) >= size:
-        return a
-    out = np.zeros(max(size, 2 * len(a)), dtype=a.dtype)
+def _grow(a: np.ndarray) -> np.ndarray:
+    out = np.zeros(2 * len(a), dtype=a.dtype)
     out[:len(a)] = a
     return out
 
 
 class TokenTable:
-    """Words in order of first appearance, their counts, and the encoder that feeds them."""
+    """Words in order of first appearance, their counts, and the encoder that feeds them.
+
+    Every array starts small and doubles when full, so memory follows the vocabulary."""
 
     def __init__(self) -> None:
-        self.slots = np.zeros(1 << 16, dtype=np.int32)
-        self.offsets = np.zeros(1 << 14, dtype=np.int64)
-        self.arena = np.zeros(1 << 18, dtype=np.uint8)
-        self.counts = np.zeros(1 << 14, dtype=np.int64)
+        self.slots = np.zeros(1 << 12, dtype=np.int32)
+        self.offsets = np.zeros(1 << 11, dtype=np.int64)
+        self.arena = np.zeros(1 << 14, dtype=np.uint8)
+        self.counts = np.zeros(1 << 11, dtype=np.int64)
         self.n_words = 0
         self.arena_len = 0
 
@@ -117,25 +118,40 @@ class TokenTable:
         if not text.isascii():
             text = UNICODE_SPACE.sub(" ", text)
         data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-        most = len(data) // 2 + 1  # tokens (hence new words) at most
-        self.offsets = _grow(self.offsets, self.n_words + most + 1)
-        self.counts = _grow(self.counts, self.n_words + most)
-        self.arena = _grow(self.arena, self.arena_len + len(data))
-        if 2 * (self.n_words + most) > len(self.slots):
-            size = len(self.slots)
-            while 2 * (self.n_words + most) > size:
-                size *= 2
-            self.slots = np.zeros(size, dtype=np.int32)
-            _rehash(self.slots, self.offsets, self.arena, self.n_words)
-        ids = np.empty(most, dtype=np.int32)
-        ends = np.empty(text.count("\n"), dtype=np.int64)
-        n_ids, n_ends, self.n_words, self.arena_len = _encode(
-            data, _WS, self.slots, self.offsets, self.arena, self.counts, self.n_words, self.arena_len,
-            ids, ends, base)
-        return ids[:n_ids], ends[:n_ends].copy()
+        return self.encode_bytes(data, base, text.count("\n"))
 
-    def words(self) -> list[str]:
-        """Every word so far, in order of first appearance (id order)."""
+    def encode_bytes(self, data: np.ndarray, base: int = 0, newlines: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`encode` of UTF-8 bytes that hold ``newlines`` newlines and no non-ASCII whitespace."""
+        ids = np.empty(len(data) // 2 + 1, dtype=np.int32)
+        ends = np.empty(newlines, dtype=np.int64)
+        i = n_ids = n_ends = 0
+        while True:
+            i, n_ids, n_ends, self.n_words, self.arena_len = _encode(
+                data, i, _WS, self.slots, self.offsets, self.arena, self.counts, self.n_words, self.arena_len,
+                ids, n_ids, ends, n_ends, base)
+            if i >= len(data):
+                return ids[:n_ids].copy() if n_ids < len(ids) // 2 else ids[:n_ids], ends
+            if self.arena_len + (len(data) - i) > len(self.arena):  # the token did not fit: room for it
+                self.arena = _grow(self.arena)
+                continue
+            self.offsets, self.counts = _grow(self.offsets), _grow(self.counts)
+            if 2 * len(self.counts) > len(self.slots):
+                self.slots = np.zeros(2 * len(self.counts), dtype=np.int32)
+                _rehash(self.slots, self.offsets, self.arena, self.n_words)
+
+    def word_counts(self) -> np.ndarray:
+        """How often each word was seen, in id order."""
+        return self.counts[:self.n_words]
+
+    def joined(self) -> np.ndarray:
+        """Every word in id order, as UTF-8 bytes separated by spaces."""
+        off = self.offsets[1:self.n_words]
+        return np.insert(self.arena[:self.arena_len], off, np.uint8(32))
+
+    def words(self, ids: np.ndarray | None = None) -> list[str]:
+        """The words with these ids (default: all, in order of first appearance)."""
         raw = self.arena[:self.arena_len].tobytes()
-        off = self.offsets[:self.n_words + 1]
-        return [raw[a:b].decode("utf-8", "surrogatepass") for a, b in zip(off[:-1].tolist(), off[1:].tolist())]
+        if ids is None:
+            ids = np.arange(self.n_words)
+        a, b = self.offsets[ids].tolist(), self.offsets[np.asarray(ids) + 1].tolist()
+        return [raw[x:y].decode("utf-8", "surrogatepass") for x, y in zip(a, b)]

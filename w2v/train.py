@@ -209,7 +209,7 @@ def train(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progr
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="w2v-ids-", dir=cache_dir) as workdir:
         enc = encode_corpus(corpus, workdir, cfg.min_count, cfg.max_vocab, cfg.lowercase,
-                            cfg.max_sentence_length, progress)
+                            cfg.max_sentence_length, progress, workers=cfg.threads)
         if progress and enc.stats["invalid_utf8"]:
             print(f"warning: replaced {enc.stats['invalid_utf8']} invalid UTF-8 sequence(s) in {corpus}",
                   file=sys.stderr)

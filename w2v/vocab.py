@@ -144,11 +144,17 @@ def encode_corpus(
         results = run_shards(shards, lowercase, workdir, on_bytes)
     finally:
         bar.close()
-    words_by_prov, counts, maps = merge_shards(results)
+    table, counts, maps = merge_shards(results)
     offsets = np.cumsum([0] + [r.n_tokens for r in results])
     n_tokens = int(offsets[-1])
-    raw_starts = sentence_bounds(np.concatenate([o + r.line_ends for o, r in zip(offsets, results)]),
-                                 n_tokens, max_sentence_length)
+    for o, r in zip(offsets, results):
+        for piece in r.line_ends:
+            piece += o
+    line_ends = np.concatenate([piece for r in results for piece in r.line_ends] or [np.zeros(0, np.int64)])
+    for r in results:
+        r.line_ends, r.table = [], None  # free them: only the merged table is needed now
+    raw_starts = sentence_bounds(line_ends, n_tokens, max_sentence_length)
+    del line_ends
 
     # Vocabulary: descending count, ties by first appearance.
     keep = select_vocab(counts, min_count, max_vocab)
@@ -160,8 +166,8 @@ def encode_corpus(
         raise W2VError(
             f"vocabulary is empty: no word occurs at least min_count={min_count} times "
             f"(largest count {counts.max()}); lower --min-count")
-    vocab = Vocabulary([words_by_prov[i] for i in keep], counts[keep])
-    del words_by_prov
+    vocab = Vocabulary(table.words(keep), counts[keep])
+    del table
     t_vocab = time.perf_counter() - t0
 
     # Pass 2: provisional → final ids, rare words dropped, sentence starts shifted.
@@ -179,14 +185,15 @@ def encode_corpus(
                     new = shard_remap[np.fromfile(prov, dtype=np.int32, count=c1 - c0)]
                     mask = new >= 0
                     new[mask].tofile(out)
+                    dropped = np.flatnonzero(~mask)
                     lo, hi = np.searchsorted(raw_starts, [c0, c1])
-                    if hi > lo:
-                        prefix = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
-                        new_starts[lo:hi] = kept_total + prefix[raw_starts[lo:hi] - c0]
-                    kept_total += int(np.count_nonzero(mask))
+                    if hi > lo:  # a boundary moves back by the tokens dropped before it
+                        local = raw_starts[lo:hi] - c0
+                        new_starts[lo:hi] = kept_total + local - np.searchsorted(dropped, local)
+                    kept_total += (c1 - c0) - len(dropped)
             r.prov_path.unlink()
     new_starts[raw_starts == n_tokens] = kept_total
-    sentence_starts = np.unique(new_starts)  # drops sentences left empty
+    sentence_starts = _dedupe_sorted(new_starts)  # drops sentences left empty
     if kept_total == 0:
         ids = np.zeros(0, dtype=np.int32)
     else:
@@ -212,7 +219,7 @@ def sentence_bounds(line_ends: np.ndarray, n_tokens: int, max_sentence_length: i
     """Sentence boundaries (token offsets, ``0`` first and ``n_tokens`` last) from the offsets
     where lines end: every line a sentence, a line longer than ``max_sentence_length`` cut
     into chunks of that length from its start. Empty lines give no sentence."""
-    b = np.unique(np.concatenate([[0], line_ends, [n_tokens]]).astype(np.int64))
+    b = _dedupe_sorted(np.concatenate([np.zeros(1, np.int64), line_ends, np.full(1, n_tokens, np.int64)]))
     lengths = np.diff(b)
     long = np.flatnonzero(lengths > max_sentence_length)
     if len(long):
@@ -221,3 +228,8 @@ def sentence_bounds(line_ends: np.ndarray, n_tokens: int, max_sentence_length: i
         k = np.arange(n_cuts.sum()) - np.repeat(np.cumsum(n_cuts) - n_cuts, n_cuts) + 1
         b = np.union1d(b, first + k * max_sentence_length)
     return b
+
+
+def _dedupe_sorted(a: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an already sorted array, in linear time."""
+    return a[np.concatenate([[True], a[1:] != a[:-1]])] if len(a) else a
