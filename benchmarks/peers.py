@@ -102,7 +102,8 @@ def build_shapes(corpus: Path, root: Path) -> dict[str, Path]:
 
     * ``text8like``: the corpus as is (one 100 MB line);
     * ``lines``: cut into lines of 1..27 tokens (14 on average; fixed seed), ~1.2M lines for text8like;
-    * ``files``: ``lines`` as a directory of files of 100 lines each (~12k files, flat: gensim's PathLineSentences reads no subdirectories);
+    * ``files``: ``lines`` as a flat directory of files of 100 lines each (~12k files; gensim's
+      PathLineSentences reads no subdirectories);
     * ``concat4``: the corpus four times in one line (68M tokens), to check linearity."""
     import numpy as np
 

@@ -26,7 +26,7 @@ import numpy as np
 from .corpus import ReadStats, cut_points, is_plain, iter_blocks
 from .count_kernels import TokenTable
 
-WRITE_TOKENS = 1 << 20  # provisional ids written this many at a time
+BATCH_CHARS = 1 << 20  # text encoded at a time (small files are batched)
 MIN_SHARD_BYTES = 8 << 20  # less than this per worker: fewer workers
 
 
@@ -91,35 +91,42 @@ def count_shard(ranges: list[Range], lowercase: bool, prov_path: Path,
                 on_bytes: Callable[[int], None] | None = None) -> ShardResult:
     """Read ``ranges`` in order: provisional ids to ``prov_path``, counts, line ends.
 
-    ``on_bytes(n)`` is called with the bytes read so far after every block."""
+    Small files are batched (joined by a newline, since a file ends a line) so that the
+    encoder sees about a block at a time. ``on_bytes(n)`` is called with the bytes read so
+    far after every block."""
     table = TokenTable()
     ends: list[np.ndarray] = []
     n_tokens = 0
     stats = ReadStats()
-    pending: list[np.ndarray] = []  # ids not yet written (small files: write ~1M at a time)
-    n_pending = 0
+    texts: list[str] = []
+    n_chars = 0
     with open(prov_path, "wb") as prov:
+
+        def flush() -> None:
+            nonlocal n_tokens, n_chars
+            ids, line_ends = table.encode("".join(texts), n_tokens)
+            texts.clear()
+            n_chars = 0
+            if len(line_ends):
+                ends.append(line_ends)
+            ids.tofile(prov)
+            n_tokens += len(ids)
+
         for r in ranges:
             stats.files += r.start == 0
             for block in iter_blocks(Path(r.path), stats, start=r.start, end=r.end):
                 if lowercase:
                     block = block.lower()
-                ids, line_ends = table.encode(block, n_tokens)
-                stats.lines += len(line_ends)
-                if len(line_ends):
-                    ends.append(line_ends)
-                pending.append(ids)
-                n_pending += len(ids)
-                n_tokens += len(ids)
-                if n_pending >= WRITE_TOKENS:
-                    np.concatenate(pending).tofile(prov)
-                    pending, n_pending = [], 0
+                stats.lines += block.count("\n")
+                texts.append(block)
+                n_chars += len(block)
+                if n_chars >= BATCH_CHARS:
+                    flush()
                 if on_bytes is not None:
                     on_bytes(stats.bytes)
             if r.ends_file:
-                ends.append(np.array([n_tokens], dtype=np.int64))
-        if pending:
-            np.concatenate(pending).tofile(prov)
+                texts.append("\n")  # blocks are cut after whitespace, so only a file's end needs one
+        flush()
     return ShardResult(table, n_tokens, ends, prov_path, stats)
 
 

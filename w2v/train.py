@@ -31,6 +31,17 @@ from .outdir import save_model
 from .vocab import EncodedCorpus, Vocabulary, encode_corpus, keep_probabilities, noise_distribution
 
 JOB_WORDS = 10_000
+HELDOUT_TOKENS = 50_000  # held out of training at the end of the corpus (at most 1 % of it) to score each epoch
+
+
+def heldout_split(starts: np.ndarray, n_tokens: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sentence starts of the part trained on and of the held-out tail: the last
+    ``min(HELDOUT_TOKENS, n_tokens // 100)`` tokens (a sentence straddling the cut is cut)."""
+    held = min(HELDOUT_TOKENS, n_tokens // 100)
+    if held == 0:
+        return starts, None
+    cut = n_tokens - held
+    return np.append(starts[starts < cut], cut), np.concatenate([[cut], starts[starts > cut]])
 
 
 @dataclass
@@ -109,19 +120,22 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
     syn1 = np.zeros((V, dim), dtype=np.float32)
     keep = keep_probabilities(enc.vocab.counts, cfg.sample)
     alias_prob, alias_idx = kernels.build_alias(noise_distribution(enc.vocab.counts, cfg.ns_exponent))
-    bounds = job_bounds(enc.starts)
+    starts, heldout_starts = heldout_split(enc.starts, len(enc.ids))
+    bounds = job_bounds(starts)
     n_jobs = len(bounds) - 1
-    corpus_words = len(enc.ids)
+    corpus_words = int(starts[-1])
     total_words = cfg.epochs * corpus_words
 
     epoch_loss: list[float] = []
+    heldout_loss: list[float] = []
+    heldout_seconds = 0.0
     epoch_seconds: list[float] = []
     words_trained = 0
     bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="train", disable=None if progress else True,
                dynamic_ncols=True, smoothing=0.1)
     # An empty job first: numba compiles (or loads its cache) here, outside the timed epochs.
     t_compile = time.perf_counter()
-    kernels.train_job(syn0, syn1, enc.ids, enc.starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
+    kernels.train_job(syn0, syn1, enc.ids, starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
                       cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha, 0, total_words, 0)
     compile_seconds = time.perf_counter() - t_compile
     t_start = time.perf_counter()
@@ -143,9 +157,9 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
                     s0, s1 = int(bounds[j]), int(bounds[j + 1])
                     seed = (cfg.seed * 1_000_003 + epoch) * 10_000_019 + j
                     nll, pairs, done, trained = kernels.train_job(
-                        syn0, syn1, enc.ids, enc.starts, s0, s1, keep, alias_prob, alias_idx,
+                        syn0, syn1, enc.ids, starts, s0, s1, keep, alias_prob, alias_idx,
                         cfg.window, cfg.negative, cfg.cbow, cfg.shared_negatives, cfg.alpha,
-                        cfg.min_alpha, epoch * corpus_words + int(enc.starts[s0]), total_words,
+                        cfg.min_alpha, epoch * corpus_words + int(starts[s0]), total_words,
                         seed % (1 << 63),
                     )
                     tally[tid] += (nll, pairs, done, trained)
@@ -173,12 +187,23 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
             raise errors[0]
         bar.update(int(tally[:, 2].sum()) - shown)
         epoch_loss.append(float(tally[:, 0].sum() / max(tally[:, 1].sum(), 1)))
+        if heldout_starts is not None:  # the same pairs and noise words every epoch, frozen tables
+            t_eval = time.perf_counter()
+            heldout_loss.append(float(kernels.eval_loss(syn0, syn1, enc.ids, heldout_starts, keep, alias_prob,
+                                                        alias_idx, cfg.window, cfg.negative, cfg.cbow, cfg.seed)))
+            heldout_seconds += time.perf_counter() - t_eval
+            if progress:
+                bar.write(f"epoch {epoch + 1}/{cfg.epochs}: held-out loss {heldout_loss[-1]:.4f} "
+                          f"(online training loss {epoch_loss[-1]:.4f})")
         epoch_seconds.append(time.perf_counter() - t_epoch)
         words_trained += int(tally[:, 3].sum())
     bar.close()
     seconds = time.perf_counter() - t_start
     info = {
         "epoch_loss": epoch_loss,
+        "heldout_loss": heldout_loss,
+        "heldout_tokens": len(enc.ids) - corpus_words,
+        "heldout_seconds": round(heldout_seconds, 3),
         "epoch_seconds": [round(s, 3) for s in epoch_seconds],
         "train_seconds": round(seconds, 3),
         "words_per_second": round(total_words / max(seconds, 1e-9)),
@@ -291,6 +316,12 @@ def _neighbours(emb: np.ndarray, vocab: Vocabulary, words: list[str], topn: int 
             else f"{w}: not in vocabulary" for w in words]
 
 
+def _final_loss(info: dict) -> str:
+    if info["heldout_loss"]:
+        return f"held-out loss {info['heldout_loss'][0]:.4f} -> {info['heldout_loss'][-1]:.4f}"
+    return f"final training loss {info['epoch_loss'][-1]:.4f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     opts = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
@@ -305,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         st = info["corpus_stats"]
         print(f"{info['method']}: {st['tokens']:,} tokens, {len(result.vocab):,} words x {args.dim} dims, "
               f"{info['epochs']} epochs in {info['train_seconds']:.1f}s "
-              f"({info['words_per_second']:,.0f} words/s), final loss {info['epoch_loss'][-1]:.4f} -> {out}/")
+              f"({info['words_per_second']:,.0f} words/s), {_final_loss(info)} -> {out}/")
     if args.neighbors:
         print("\n".join(_neighbours(result.embeddings, result.vocab, args.neighbors)))
     return 0
