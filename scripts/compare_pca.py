@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         sgns_cfg = load_model(sgns_dir, mmap=True).config
         _log(f"SGNS: {sgns_dir}", args.quiet)
     else:
-        from w2v.train import train
+        from w2v.train import train_embeddings as train
 
         sgns_dir = out / "sgns"
         _log(f"training SGNS -> {sgns_dir}", args.quiet)

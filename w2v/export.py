@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ArgumentParser, W2VError, run_cli
-from .outdir import atomic_path, load_model, read_vocab, save_npy
+from .outdir import atomic_path, read_vocab, save_npy
+from .vectors import load
 
 #: Tokens that stand for "unknown word" in common tokenizers; their rows get the unknown policy.
 OOV_TOKENS = ("[UNK]", "<OOV>", "<oov>", "<unk>", "<UNK>")
@@ -109,8 +110,8 @@ def align(
     Parameters
     ----------
     source
-        A model directory path, a :class:`w2v.outdir.Model`, a :class:`w2v.vectors.Vectors`, or a
-        ``(matrix, words)`` pair.
+        Anything :func:`w2v.vectors.load` takes: a model directory or vector file, a
+        :class:`~w2v.vectors.Vectors`, or a ``(matrix, words)`` pair.
     word_index : mapping or sequence
         ``{word: index}`` (index 0 is the padding row unless a word owns it), or a token list in
         index order where ``''`` marks padding (``TextVectorization.get_vocabulary()``).
@@ -132,7 +133,8 @@ def align(
     """
     if unknown not in POLICIES:
         raise W2VError(f"unknown policy {unknown!r}: choose one of {', '.join(POLICIES)}")
-    table, words = table_and_words(source)
+    vec = load(source, mmap=True)
+    table, words = vec.matrix, vec.words
     tokens = _tokens_by_index(word_index)
     model_index: dict[str, int] = {}
     for i, w in enumerate(words):
@@ -177,22 +179,9 @@ def align(
 
 
 def table_and_words(source) -> tuple[np.ndarray, list[str]]:
-    """The ``(V, dim)`` table and word list of a model directory, Model, Vectors or ``(matrix, words)``."""
-    if isinstance(source, (str, os.PathLike)):
-        model = load_model(source, mmap=True)
-        return model.embeddings, model.words
-    if isinstance(source, tuple) and len(source) == 2:
-        table, words = source
-    elif hasattr(source, "embeddings") and hasattr(source, "words"):
-        table, words = source.embeddings, source.words
-    elif hasattr(source, "matrix") and hasattr(source, "words"):
-        table, words = source.matrix, source.words
-    else:
-        raise TypeError("source must be a model directory, a Model, a Vectors or a (matrix, words) pair")
-    table = np.asarray(table)
-    if table.ndim != 2 or table.shape[0] != len(words):
-        raise W2VError(f"table of shape {table.shape} does not match {len(words)} words")
-    return table, list(words)
+    """Deprecated: ``load(source)`` gives the table as :class:`~w2v.vectors.Vectors` (``.matrix``, ``.words``)."""
+    vec = load(source, mmap=True)
+    return vec.matrix, vec.words
 
 
 def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str]) -> list[str | None]:

@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import ArgumentParser, W2VError, run_cli
 from .outdir import EMBEDDINGS, atomic_path
-from .vectors import Vectors
+from .vectors import Vectors, load
 
 PathLike = str | os.PathLike
 _MAX_WORD_BYTES = 1 << 16  # a longer "word" in a binary file means the file is damaged
@@ -261,17 +261,10 @@ def write_word2vec(
                 out.write((word + " " + " ".join(str(v) for v in row) + "\n").encode("utf-8"))
 
 
-def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False) -> Vectors:
-    """Load vectors from a w2v model directory, a word2vec text/binary file or a GloVe text file.
-
-    The kind is detected: a directory is a model directory; a file whose first line is
-    ``V dim`` is word2vec (text or binary, see ``binary``), any other file is GloVe text.
-    """
+def read_vector_file(path: PathLike, binary: bool | None = None) -> Vectors:
+    """Read a word2vec text/binary file (first line ``V dim``; ``binary=None`` detects which) or, for any
+    other first line, a GloVe text file. Use :func:`w2v.vectors.load`, which also takes model directories."""
     path = Path(path)
-    if path.is_dir():
-        return Vectors.load(path, mmap=mmap)
-    if not path.exists():
-        raise W2VError(f"no model directory or vector file at {path}")
     with open(path, "rb") as fh:
         first = fh.readline(4096)
     parts = first.split()
@@ -279,7 +272,12 @@ def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False)
         matrix, words = read_word2vec(path, binary=binary)
     else:
         matrix, words = read_glove(path)
-    return Vectors(matrix, words)
+    return Vectors(matrix, words, info={"source": str(path)})
+
+
+def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False) -> Vectors:
+    """Deprecated name of :func:`w2v.vectors.load`."""
+    return load(path, binary=binary, mmap=mmap)
 
 
 def _format_from_suffix(path: Path) -> str:
@@ -329,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
             raise W2VError(f"{dst} exists and is not a directory; pass --to text/binary or another DST")
         if dst.is_dir() and any(dst.iterdir()) and not (dst / EMBEDDINGS).exists():
             raise W2VError(f"{dst} is a non-empty directory that is not a w2v model; choose another DST")
-    vec = load_vectors(args.src)
+    vec = load(args.src)
     save_vectors(vec, dst, fmt, c_style=args.c_style)
     if not args.quiet:
         print(f"wrote {len(vec)} vectors x {vec.dim} dims to {dst} ({fmt})", file=sys.stderr)

@@ -27,8 +27,9 @@ import numpy as np
 from tqdm import tqdm
 
 from .errors import W2VError
-from .export import PADDING, UNKNOWN, AlignReport, align, table_and_words
+from .export import PADDING, UNKNOWN, AlignReport, align
 from .layers import SGD, Adam, Embedding, Linear, MeanPool, Parameter, SoftmaxCrossEntropy, softmax
+from .vectors import load
 
 PAD_ID = 0
 UNK_ID = 1
@@ -390,8 +391,8 @@ def train_and_evaluate(
 ) -> ClassifyResult:
     """Train on ``train_idx`` (minus a stratified validation part for early stopping), test on ``test_idx``.
 
-    The word index comes from the training part only. ``init`` (a model directory, ``Model``,
-    ``Vectors`` or ``(matrix, words)``) gives the initial table through :func:`w2v.export.align`:
+    The word index comes from the training part only. ``init`` (anything :func:`w2v.vectors.load`
+    takes) gives the initial table through :func:`w2v.export.align`:
     training words the model lacks get the ``unknown`` policy; the ``[UNK]`` row starts at zero.
     ``extend_vocabulary=True`` appends the model's other words to the index, so words first seen at
     test time still get their pre-trained vector (their rows are never updated in training).
@@ -407,9 +408,9 @@ def train_and_evaluate(
     weights, report = None, None
     if init is not None:
         if extend_vocabulary:
-            init = table_and_words(init)
+            init = load(init, mmap=True)
             known = set(vocabulary)
-            vocabulary = vocabulary + [w for w in init[1] if w not in known]
+            vocabulary = vocabulary + [w for w in init.words if w not in known]
             train_counts = np.concatenate([train_counts, np.zeros(len(vocabulary) - len(train_counts), np.int64)])
         weights, report = align(init, vocabulary, unknown=unknown, seed=seed, lowercase=lowercase)
         weights[UNK_ID] = 0.0

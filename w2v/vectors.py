@@ -31,7 +31,11 @@ SCORE_BUDGET = 1 << 25
 
 
 class Vectors:
-    """A word-embedding table with cosine-similarity queries.
+    """A word-embedding table: the one type every method returns and every consumer takes.
+
+    Trainers (:func:`w2v.train.train_embeddings`, :func:`w2v.svd.build`), loaders (:func:`load`) and
+    consumers (evaluate, export, compare, classify) all pass this object around; the array is always
+    ``matrix``. It answers cosine-similarity queries.
 
     Parameters
     ----------
@@ -41,6 +45,10 @@ class Vectors:
         The vocabulary, most frequent first (``restrict`` arguments keep the first *N* rows).
     counts : sequence of int, optional
         Corpus counts of the words (zeros when unknown, e.g. after reading a word2vec file).
+    info : dict, optional
+        How the table was made (``config.json`` of a model directory): method, options, timings.
+    context : numpy.ndarray, optional
+        The output (context) vectors, same shape, when the method has them and they were kept.
 
     Raises
     ------
@@ -48,7 +56,8 @@ class Vectors:
         If the shapes disagree or a word occurs twice.
     """
 
-    def __init__(self, matrix: np.ndarray, words: Sequence[str], counts: Sequence[int] | np.ndarray | None = None):
+    def __init__(self, matrix: np.ndarray, words: Sequence[str], counts: Sequence[int] | np.ndarray | None = None,
+                 info: dict | None = None, context: np.ndarray | None = None):
         if not (isinstance(matrix, np.ndarray) and matrix.dtype == np.float32):
             matrix = np.asarray(matrix, dtype=np.float32)
         if matrix.ndim != 2 or matrix.shape[0] != len(words):
@@ -64,22 +73,24 @@ class Vectors:
         for i, w in enumerate(self.words):
             if self._index.setdefault(w, i) != i:
                 raise W2VError(f"word {w!r} occurs twice (rows {self._index[w]} and {i}); words must be unique")
+        self.info: dict = dict(info or {})
+        self.context: np.ndarray | None = context
         self._unit: np.ndarray | None = None
         self._norms: np.ndarray | None = None
 
     # -- construction -------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | os.PathLike, mmap: bool = False) -> Vectors:
-        """Load a w2v output directory (``embeddings.npy`` + ``vocab.txt``).
+    def load(cls, path: str | os.PathLike, mmap: bool = False, context: bool = False) -> Vectors:
+        """Load a w2v output directory (``embeddings.npy``, ``vocab.txt``, ``config.json`` as ``info``;
+        ``context.npy`` too with ``context=True``).
 
         ``mmap=True`` memory-maps the raw matrix (read-only); the normalized copy used by
         queries is still built in memory on the first query.
         """
-        from .outdir import load_model
+        from .outdir import read_model
 
-        model = load_model(path, mmap=mmap)
-        return cls(model.embeddings, model.words, model.counts)
+        return cls(*read_model(path, mmap=mmap, context=context))
 
     @classmethod
     def from_arrays(
@@ -88,11 +99,37 @@ class Vectors:
         """Wrap an in-memory matrix and its word list (no copy if ``matrix`` is already float32)."""
         return cls(matrix, words, counts)
 
-    def save(self, path: str | os.PathLike, config: dict | None = None) -> Path:
-        """Write the table as a w2v output directory; returns the directory."""
+    def save(self, path: str | os.PathLike, config: dict | None = None, context: bool | None = None) -> Path:
+        """Write the table as a w2v output directory (``info`` updated by ``config`` as ``config.json``;
+        ``context.npy`` when the table has context vectors, unless ``context=False``); returns the directory."""
         from .outdir import save_model
 
-        return save_model(path, self.matrix, self.words, self.counts, config or {})
+        ctx = self.context if context is not False else None
+        return save_model(path, self.matrix, self.words, self.counts, {**self.info, **(config or {})}, ctx)
+
+    # -- the names older code used for the same things (one release of deprecation) ------------------
+
+    @property
+    def embeddings(self) -> np.ndarray:
+        """Deprecated name of :attr:`matrix`."""
+        return self.matrix
+
+    @property
+    def config(self) -> dict:
+        """Deprecated name of :attr:`info`."""
+        return self.info
+
+    @property
+    def vocab(self):
+        """The words and counts as a :class:`w2v.vocab.Vocabulary` (``vocab.index[word]`` → row)."""
+        from .vocab import Vocabulary
+
+        return Vocabulary(self.words, self.counts, self._index)
+
+    @property
+    def index(self) -> dict[str, int]:
+        """Word → row."""
+        return self._index
 
     # -- lookup ---------------------------------------------------------------------------------------
 
@@ -106,7 +143,8 @@ class Vectors:
         return iter(self.words)
 
     def __repr__(self) -> str:
-        return f"Vectors({len(self)} words, dim={self.dim})"
+        method = f", method={self.info['method']!r}" if "method" in self.info else ""
+        return f"Vectors({len(self)} words, dim={self.dim}{method})"
 
     @property
     def dim(self) -> int:
@@ -395,6 +433,29 @@ class Vectors:
         k = min(topn, len(scores) - len({i for i in exclude if i < len(scores)}))
         idx, top = _topk(scores[None, :], k)
         return [(self.words[i], float(s)) for i, s in zip(idx[0], top[0])]
+
+
+def load(source, mmap: bool = False, context: bool = False, binary: bool | None = None) -> Vectors:
+    """The one loader: a :class:`Vectors` from whatever holds a table.
+
+    ``source`` is a :class:`Vectors` (returned as it is), a w2v model directory, a word2vec text or
+    binary file (``binary=None`` detects which), a GloVe text file, or a ``(matrix, words)`` pair.
+    ``mmap`` memory-maps a model directory's table; ``context`` also loads its ``context.npy``.
+    """
+    if isinstance(source, Vectors):
+        return source
+    if isinstance(source, tuple) and len(source) == 2:
+        return Vectors(source[0], source[1])
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"cannot load a table from {type(source).__name__}: give a path, a Vectors or (matrix, words)")
+    path = Path(source)
+    if path.is_dir():
+        return Vectors.load(path, mmap=mmap, context=context)
+    if not path.exists():
+        raise W2VError(f"no model directory or vector file at {path}")
+    from .formats import read_vector_file
+
+    return read_vector_file(path, binary=binary)
 
 
 def _batch_rows(batch_size: int, n_cols: int) -> int:

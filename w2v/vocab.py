@@ -52,6 +52,7 @@ class Vocabulary:
 
     words: list[str]
     counts: np.ndarray  # int64, same length as words
+    _index: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -59,7 +60,7 @@ class Vocabulary:
     @property
     def index(self) -> dict[str, int]:
         """Word → row index (built once, on first use)."""
-        if getattr(self, "_index", None) is None:
+        if self._index is None:
             self._index = {w: i for i, w in enumerate(self.words)}
         return self._index
 
