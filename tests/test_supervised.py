@@ -234,4 +234,4 @@ def test_cli_bad_input_exits_2(tmp_path):
 
 def test_cli_help_shows_defaults():
     r = run_cli("--help")
-    assert r.returncode == 0 and "(default: adam)" in r.stdout and "--init MODEL" in r.stdout
+    assert r.returncode == 0 and "(default: adam)" in r.stdout and "--model MODEL" in r.stdout

@@ -34,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ArgumentParser, W2VError, run_cli
+from .cli import SEED, add_quiet, add_seed, deprecated_alias, parser, run_cli
+from .errors import W2VError
 from .outdir import atomic_path, read_vocab, save_npy
 from .vectors import load
 
@@ -101,7 +102,7 @@ def align(
     source,
     word_index: Mapping[str, int] | Sequence[str],
     unknown: str = "zeros",
-    seed: int | None = 0,
+    seed: int | None = SEED,
     lowercase: bool = False,
     oov_tokens: Sequence[str] = OOV_TOKENS,
 ) -> tuple[np.ndarray, AlignReport]:
@@ -270,7 +271,7 @@ def export(
     fmt: str = "auto",
     unknown: str = "zeros",
     missing: str | os.PathLike | None = None,
-    seed: int | None = 0,
+    seed: int | None = SEED,
     lowercase: bool = False,
 ) -> AlignReport:
     """Align ``model`` to the word index in ``vocab``; write float32 ``out`` (and ``missing``) atomically."""
@@ -291,15 +292,14 @@ def export(
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m w2v.export`` argument parser (every option shows its default in ``--help``)."""
-    p = ArgumentParser(
-        prog="python -m w2v.export",
-        description="Write the embedding matrix for your own word index (Keras Tokenizer JSON, TextVectorization "
+    p = parser(
+        "w2v.export",
+        "Write the embedding matrix for your own word index (Keras Tokenizer JSON, TextVectorization "
         "vocabulary, or a w2v vocab.txt) from a trained model: row i = vector of the word with index i, padding "
         "row zero, unknown words by --unknown. Load it into keras.layers.Embedding (Constant initializer) or "
         "torch.nn.Embedding.from_pretrained.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("model", help="w2v model directory (embeddings.npy + vocab.txt)")
+    p.add_argument("model", metavar="MODEL", help="w2v model directory (embeddings.npy + vocab.txt)")
     p.add_argument("--vocab", required=True, help="your word index file")
     p.add_argument("--out", required=True, help="output .npy file (float32, rows = your indices)")
     p.add_argument("--format", choices=FORMATS, default="auto",
@@ -311,9 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="row for words the model lacks and for [UNK]/<OOV>: zeros, the table mean, or a random "
                    "vector per word at the table's scale")
     p.add_argument("--missing", help="write the words the model lacks to this file, one a line")
-    p.add_argument("--seed", type=int, default=0, help="seed for --unknown random")
-    p.add_argument("--lowercase", action="store_true", help="look a missing word up again lowercased")
-    p.add_argument("--quiet", action="store_true", help="print nothing")
+    add_seed(p, "seed for --unknown random")
+    p.add_argument("--lowercase-fallback", action="store_true", help="look a missing word up again lowercased")
+    deprecated_alias(p, "--lowercase", "--lowercase-fallback", action="store_true", dest="lowercase_fallback")
+    add_quiet(p, "print nothing")
     return p
 
 
@@ -321,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point: parse, :func:`export`, print the coverage line."""
     args = build_parser().parse_args(argv)
     report = export(args.model, args.vocab, args.out, fmt=args.format, unknown=args.unknown,
-                    missing=args.missing, seed=args.seed, lowercase=args.lowercase)
+                    missing=args.missing, seed=args.seed, lowercase=args.lowercase_fallback)
     if not args.quiet:
         print(report.summary())
         print(f"wrote {args.out}" + (f" and {args.missing}" if args.missing else ""))

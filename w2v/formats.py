@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ArgumentParser, W2VError, run_cli
+from .cli import add_quiet, parser, run_cli
+from .errors import W2VError
 from .outdir import EMBEDDINGS, atomic_path
 from .vectors import Vectors, load
 
@@ -302,32 +303,32 @@ def save_vectors(vectors: Vectors, path: PathLike, fmt: str | None = None, c_sty
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = ArgumentParser(
-        prog="python -m w2v.formats",
-        description="Convert word vectors between a w2v model directory, the word2vec text/binary "
-        "formats (gensim and word2vec C compatible) and GloVe text (read only).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("src", help="model directory, word2vec .txt/.bin file or GloVe .txt file (detected)")
-    p.add_argument("dst", help="output: a directory, or a word2vec file")
+    p = parser("w2v.formats", "Convert word vectors between a w2v model directory, the word2vec text/binary "
+               "formats (gensim and word2vec C compatible) and GloVe text (read only).")
+    p.add_argument("model", metavar="MODEL", help="model directory, word2vec .txt/.bin file or GloVe .txt file "
+                   "(detected)")
+    p.add_argument("dst", nargs="?", help=argparse.SUPPRESS)  # the old positional spelling of --out
+    p.add_argument("--out", help="output: a directory, or a word2vec file (required)")
     p.add_argument("--to", choices=["model", "text", "binary"], default=None,
                    help="output format (default: from DST's suffix: .bin binary, .txt/.vec text, else model)")
     p.add_argument("--c-style", action="store_true",
                    help="write exactly like word2vec C (newline after binary entries, '%%lf ' text values)")
-    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    add_quiet(p, "print nothing on success")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    dst = Path(args.dst)
+    if (args.out is None) == (args.dst is None):
+        raise W2VError("give the output as --out DST (see --help)")
+    dst = Path(args.out or args.dst)
     fmt = args.to or _format_from_suffix(dst)
     if fmt == "model":
         if dst.exists() and not dst.is_dir():
             raise W2VError(f"{dst} exists and is not a directory; pass --to text/binary or another DST")
         if dst.is_dir() and any(dst.iterdir()) and not (dst / EMBEDDINGS).exists():
             raise W2VError(f"{dst} is a non-empty directory that is not a w2v model; choose another DST")
-    vec = load(args.src)
+    vec = load(args.model)
     save_vectors(vec, dst, fmt, c_style=args.c_style)
     if not args.quiet:
         print(f"wrote {len(vec)} vectors x {vec.dim} dims to {dst} ({fmt})", file=sys.stderr)
