@@ -28,13 +28,14 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .cli import SEED, Options, add_quiet, option, parser, run_cli
+from .cli import SEED, add_quiet, option, parser, run_cli
 from .cooc import WEIGHTINGS, cooccurrence
+from .encode import open_corpus
 from .errors import W2VError
 from .outdir import versions
 from .ppmi import ppmi
 from .vectors import Vectors
-from .vocab import encode_corpus
+from .vocab import CorpusOptions
 
 METHODS = ("svd", "pca")
 SOLVERS = ("arpack", "randomized")
@@ -132,7 +133,7 @@ def pca_embeddings(counts: sp.spmatrix, dim: int = 100, seed: int = 1) -> tuple[
 
 
 @dataclass
-class FactorConfig(Options):
+class FactorConfig(CorpusOptions):
     """Every option of :func:`build`, defined once (the CLI and the validation are generated from it)."""
 
     method: str = option("svd", "SPPMI-SVD or PCA of log(1+count) rows", choices=METHODS)
@@ -147,31 +148,27 @@ class FactorConfig(Options):
     add_context: bool = option(False, "save W + C instead of W (svd)")
     solver: str = option("arpack", "truncated SVD solver (svd)", choices=SOLVERS)
     max_vocab: int | None = option(50_000, "keep the N most frequent words", lo=1, all_zero=True)
-    min_count: int = option(5, "drop words rarer than this", lo=1)
-    lowercase: bool = option(False, "lowercase the text before tokenizing")
-    max_sentence_length: int = option(10_000, "cut longer lines into chunks of this many tokens", lo=1)
     threads: int | None = option(None, "counting threads (default: all cores)", lo=1, hi=4096)
     seed: int = option(SEED, "seed of subsampling and the SVD start vector", lo=0, below=2**63)
 
 
 def build(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progress: bool = True,
-          config: FactorConfig | None = None, **options) -> Vectors:
+          config: FactorConfig | None = None, cache_dir: str | os.PathLike | None = None, **options) -> Vectors:
     """Corpus → encode → co-occurrence counts → SPPMI-SVD or PCA → (optionally) a model directory.
 
     ``options`` are the fields of :class:`FactorConfig` (or pass a validated ``config``). The
     vocabulary is the trainer's (``min_count``, most frequent first), cut to the ``max_vocab`` most
     frequent words for the counts and the factorization; the windows are taken over the trainer's
-    token stream (see :func:`w2v.cooc.cooccurrence`).
+    token stream (see :func:`w2v.cooc.cooccurrence`). ``corpus`` may be an encoded corpus, and
+    ``cache_dir`` keeps the encoding for later runs, as in :func:`w2v.train.train_embeddings`.
     """
     cfg = config.validate() if config is not None else FactorConfig.from_kwargs(**options)
     method, dim, window, weighting, sample = cfg.method, cfg.dim, cfg.window, cfg.weighting, cfg.sample
     cds, neg, eig, add_context, solver = cfg.cds, cfg.neg, cfg.eig, cfg.add_context, cfg.solver
-    max_vocab, min_count, seed, threads = cfg.max_vocab, cfg.min_count, cfg.seed, cfg.threads
-    lowercase, max_sentence_length = cfg.lowercase, cfg.max_sentence_length
+    max_vocab, seed, threads = cfg.max_vocab, cfg.seed, cfg.threads
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="w2v-ids-") as workdir:
-        enc = encode_corpus(corpus, workdir, min_count=min_count, lowercase=lowercase,
-                            max_sentence_length=max_sentence_length, progress=progress)
+        enc = open_corpus(corpus, cfg, None, workdir, cache_dir, progress)
         n = len(enc.vocab) if max_vocab is None else min(len(enc.vocab), max_vocab)
         if not 1 <= dim < n:
             raise W2VError(f"dim must be below the vocabulary size ({n} words), got {dim}")
@@ -212,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin")
     p.add_argument("--out", required=True, help="output directory")
     FactorConfig.add_arguments(p)
+    p.add_argument("--cache-dir", help="keep the encoded corpus here and reuse it in later runs on the same files")
     add_quiet(p)
     return p
 
@@ -222,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise W2VError(f"--out {out} exists and is not a directory")
-    res = build(args.corpus, out, progress=not args.quiet, config=cfg)
+    res = build(args.corpus, out, progress=not args.quiet, config=cfg, cache_dir=args.cache_dir)
     if not args.quiet:
         i = res.info
         print(f"{cfg.method}: {len(res):,} words x {cfg.dim} dims, {i['cooc_nnz']:,} co-occurring pairs; "

@@ -23,17 +23,18 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from .cli import SEED, Options, add_quiet, option, parser, run_cli
+from .cli import SEED, add_quiet, option, parser, run_cli
+from .encode import open_corpus
 from .errors import W2VError
 from .outdir import versions
 from .vectors import Vectors
-from .vocab import EncodedCorpus, encode_corpus, keep_probabilities, noise_distribution
+from .vocab import CorpusOptions, EncodedCorpus, keep_probabilities, noise_distribution
 
 JOB_WORDS = 10_000
 
 
 @dataclass
-class TrainConfig(Options):
+class TrainConfig(CorpusOptions):
     """Every training hyperparameter, defined once: default, bounds and help (the CLI is generated)."""
 
     dim: int = option(100, "vector dimensionality", lo=1, hi=100_000)
@@ -44,7 +45,6 @@ class TrainConfig(Options):
     min_alpha: float = option(0.0001, "final learning rate", lo=0, below=1)
     sample: float = option(1e-3, "subsampling threshold (0 = off)", lo=0, hi=1)
     ns_exponent: float = option(0.75, "noise distribution exponent", lo=-10, hi=10)
-    min_count: int = option(5, "drop words rarer than this", lo=1)
     max_vocab: int | None = option(None, "keep only the N most frequent words", lo=1, all_zero=True)
     cbow: bool = option(False, "CBOW (mean of context) instead of skip-gram")
     shared_negatives: bool = option(
@@ -52,8 +52,6 @@ class TrainConfig(Options):
         "set per centre word, shared by its context words; Ji et al. 2016)", flag="--per-pair-negatives")
     threads: int = option(os.cpu_count() or 1, "worker threads", lo=1, hi=4096)
     seed: int = option(SEED, "random seed", lo=0, below=2**63)
-    lowercase: bool = option(False, "lowercase the text before tokenizing")
-    max_sentence_length: int = option(10_000, "cut longer lines into chunks of this many tokens", lo=1)
     save_context: bool = option(False, "also save the output vectors (context.npy)")
 
     def check(self) -> None:
@@ -169,16 +167,15 @@ def train_embeddings(corpus: str | os.PathLike, out: str | os.PathLike | None = 
     ``options`` are the fields of :class:`TrainConfig` (``dim``, ``window``, ``negative``, ``epochs``,
     ``alpha``, ``cbow``, ``threads``, ``seed`` ...), or pass a validated ``config``. With ``out``, the
     table is also saved there (``embeddings.npy``, ``vocab.txt``, ``config.json``; ``context.npy`` with
-    ``save_context``). The encoded ids live in a temporary directory under ``cache_dir`` (default: the
-    system's) and are removed afterwards.
+    ``save_context``). ``corpus`` may also be an encoded corpus (``python -m w2v.encode``); with
+    ``cache_dir`` the encoding is kept there and reused by later runs on the same files.
     """
     cfg = config.validate() if config is not None else TrainConfig.from_kwargs(**options)
     if config is not None and options:
         raise W2VError("give either config or keyword options, not both")
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="w2v-ids-", dir=cache_dir) as workdir:
-        enc = encode_corpus(corpus, workdir, cfg.min_count, cfg.max_vocab, cfg.lowercase,
-                            cfg.max_sentence_length, progress)
+    with tempfile.TemporaryDirectory(prefix="w2v-ids-") as workdir:
+        enc = open_corpus(corpus, cfg, cfg.max_vocab, workdir, cache_dir, progress)
         if progress and enc.stats["invalid_utf8"]:
             print(f"warning: replaced {enc.stats['invalid_utf8']} invalid UTF-8 sequence(s) in {corpus}",
                   file=sys.stderr)
@@ -222,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin")
     p.add_argument("--out", help="output directory (default: <corpus name>-w2v)")
     TrainConfig.add_arguments(p)
-    p.add_argument("--cache-dir", help="where to keep the encoded corpus while training (default: system temp)")
+    p.add_argument("--cache-dir", help="keep the encoded corpus here and reuse it in later runs on the same files "
+                   "(default: encode into a temporary directory)")
     p.add_argument("--neighbors", nargs="*", default=None, metavar="WORD",
                    help="after training, print nearest neighbours of these words")
     add_quiet(p)
