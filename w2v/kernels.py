@@ -44,6 +44,11 @@ def _uniform(state):
     return (_bits(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+#: The generator's public face for other compiled code (w2v.cooc draws its subsampling with it).
+GOLDEN = _GOLDEN
+uniform = _uniform
+
+
 @njit(inline="always")
 def _below(state, n):
     # An integer in [0, n) from the high 32 bits (multiply-shift, no division).

@@ -88,10 +88,15 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
     words_trained = 0
     bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="train", disable=None if progress else True,
                dynamic_ncols=True, smoothing=0.1)
+    def run_job(s0: int, s1: int, words_before: int, seed: int) -> tuple[float, int, int, int]:
+        """Sentences s0..s1-1 through the compiled kernel; returns (nll, pairs, words done, words trained)."""
+        return kernels.train_job(syn0, syn1, enc.ids, enc.starts, s0, s1, keep, alias_prob, alias_idx, cfg.window,
+                                 cfg.negative, cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha,
+                                 words_before, total_words, seed)
+
     # An empty job first: numba compiles (or loads its cache) here, outside the timed epochs.
     t_compile = time.perf_counter()
-    kernels.train_job(syn0, syn1, enc.ids, enc.starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
-                      cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha, 0, total_words, 0)
+    run_job(0, 0, 0, 0)
     compile_seconds = time.perf_counter() - t_compile
     t_start = time.perf_counter()
     for epoch in range(cfg.epochs):
@@ -111,12 +116,8 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
                         return
                     s0, s1 = int(bounds[j]), int(bounds[j + 1])
                     seed = (cfg.seed * 1_000_003 + epoch) * 10_000_019 + j
-                    nll, pairs, done, trained = kernels.train_job(
-                        syn0, syn1, enc.ids, enc.starts, s0, s1, keep, alias_prob, alias_idx,
-                        cfg.window, cfg.negative, cfg.cbow, cfg.shared_negatives, cfg.alpha,
-                        cfg.min_alpha, epoch * corpus_words + int(enc.starts[s0]), total_words,
-                        seed % (1 << 63),
-                    )
+                    nll, pairs, done, trained = run_job(s0, s1, epoch * corpus_words + int(enc.starts[s0]),
+                                                        seed % (1 << 63))
                     tally[tid] += (nll, pairs, done, trained)
             except BaseException as exc:  # surfaced in the main thread
                 errors.append(exc)
