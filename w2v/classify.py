@@ -15,6 +15,7 @@ import numpy as np
 
 from .cli import add_quiet, deprecated_alias, parser, run_cli
 from .errors import W2VError
+from .export import RESERVED
 from .outdir import save_model
 from .supervised import ClassifyConfig, load_dataset, stratified_split, tokenize, train_and_evaluate
 
@@ -63,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.out:
         table = result.classifier.embedding.table
-        save_model(args.out, table[2:], result.vocabulary[2:], result.train_counts[2:],
+        k = len(RESERVED)  # rows 0 and 1 are padding and [UNK], not words
+        save_model(args.out, table[k:], result.vocabulary[k:], result.train_counts[k:],
                    {"method": "supervised", "classes": data.classes, "init": args.model, **asdict(cfg),
                     "test_accuracy": result.test_accuracy})
     if args.quiet:

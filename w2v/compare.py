@@ -31,7 +31,7 @@ import numpy as np
 from .cli import SEED, add_json, add_quiet, add_seed, add_topn, deprecated_alias, parser, run_cli, write_json
 from .errors import W2VError
 from .outdir import plain, to_json
-from .vectors import Vectors, load
+from .vectors import Vectors, load, mask_rows, top_k, unit_rows
 
 PathLike = str | os.PathLike
 
@@ -47,24 +47,15 @@ def shared_rows(tables: Sequence[Vectors]) -> tuple[list[str], list[np.ndarray]]
     return words, rows
 
 
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (float64; zero rows stay zero)."""
-    x = np.asarray(x, dtype=np.float64)
-    n = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(n > 0, n, 1)
-
-
 def top_neighbours(unit: np.ndarray, queries: np.ndarray, k: int = 10, batch: int = 512) -> np.ndarray:
     """Indices of the ``k`` nearest rows (cosine) of each query row index, itself excluded, best first."""
     k = min(k, len(unit) - 1)
     out = np.empty((len(queries), k), dtype=np.int64)
     for s in range(0, len(queries), batch):
-        q = queries[s:s + batch]
+        q = np.asarray(queries[s:s + batch])
         sims = unit[q] @ unit.T
-        sims[np.arange(len(q)), q] = -np.inf
-        part = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < sims.shape[1] else np.argsort(-sims, axis=1)
-        order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1, kind="stable")
-        out[s:s + len(q)] = np.take_along_axis(part, order, axis=1)
+        mask_rows(sims, q[:, None])
+        out[s:s + len(q)] = top_k(sims, k)[0]
     return out
 
 
@@ -197,7 +188,7 @@ def compare(
     if len(words) <= top:
         raise W2VError(f"the tables share only {len(words)} words; need more than --topn {top}")
     subs = [t.matrix[r] for t, r in zip(tables, rows)]
-    units = [unit_rows(s) for s in subs]
+    units = [unit_rows(np.asarray(s, dtype=np.float64)) for s in subs]
     queries = np.arange(min(n_words, len(words)))
     neigh = [top_neighbours(u, queries, top) for u in units]
     pairs = sample_pairs(min(pair_words, len(words)), n_pairs, seed)

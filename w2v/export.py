@@ -41,8 +41,20 @@ from .vectors import load
 
 #: Tokens that stand for "unknown word" in common tokenizers; their rows get the unknown policy.
 OOV_TOKENS = ("[UNK]", "<OOV>", "<oov>", "<unk>", "<UNK>")
+#: The layout of a w2v word index (the ``w2v-vocab`` format, :mod:`w2v.classify`): row 0 is padding
+#: (token ``''``), row 1 unknown (``[UNK]``), then the words. Defined here once.
 PADDING = ""
 UNKNOWN = "[UNK]"
+PAD_ID = 0
+UNK_ID = 1
+RESERVED = (PADDING, UNKNOWN)
+
+
+def with_reserved(words) -> list[str]:
+    """The word index ``['', '[UNK]', *words]``: the words start at row ``len(RESERVED)``."""
+    return [*RESERVED, *words]
+
+
 FORMATS = ("auto", "keras-json", "textvectorization", "w2v-vocab")
 POLICIES = ("zeros", "mean", "random")
 
@@ -260,7 +272,7 @@ def read_word_index(path: str | os.PathLike, fmt: str = "auto") -> list[str | No
         words, _ = read_vocab(path)
         if not words:
             raise W2VError(f"{path} lists no words")
-        return [PADDING, UNKNOWN] + words
+        return with_reserved(words)
     raise W2VError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
 
 

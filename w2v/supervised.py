@@ -28,12 +28,10 @@ from tqdm import tqdm
 
 from .cli import SEED, Options, option
 from .errors import W2VError
-from .export import PADDING, POLICIES, UNKNOWN, AlignReport, align
+from .export import PAD_ID, POLICIES, RESERVED, UNK_ID, AlignReport, align, with_reserved
 from .layers import SGD, Adam, Embedding, Linear, MeanPool, Parameter, SoftmaxCrossEntropy, softmax
 from .vectors import load
 
-PAD_ID = 0
-UNK_ID = 1
 #: A word (letters/digits, with inner apostrophes: "isn't", "film's") or one punctuation character.
 TOKEN_RE = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
 OPTIMIZERS = ("adam", "sgd")
@@ -164,10 +162,10 @@ def build_vocabulary(
     ``min_count`` times get their own index.
     """
     counts = Counter(t for toks in token_lists for t in toks)
-    words = [w for w, c in counts.most_common() if c >= min_count and w not in (PADDING, UNKNOWN)]
+    words = [w for w, c in counts.most_common() if c >= min_count and w not in RESERVED]
     if max_words is not None:
         words = words[:max_words]
-    return [PADDING, UNKNOWN] + words
+    return with_reserved(words)
 
 
 def encode(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str], max_len: int | None = None) -> np.ndarray:

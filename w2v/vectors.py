@@ -177,8 +177,7 @@ class Vectors:
     def unit(self) -> np.ndarray:
         """The matrix with every row scaled to unit length (float32, cached; zero rows stay zero)."""
         if self._unit is None:
-            norms = self.norms
-            self._unit = self.matrix / np.where(norms > 0, norms, 1)[:, None]
+            self._unit = unit_rows(self.matrix)
         return self._unit
 
     # -- similarity queries ----------------------------------------------------------------------------
@@ -344,7 +343,7 @@ class Vectors:
             scores = q[sl] @ unit.T
             if self_rows is not None and exclude_self:
                 mask_rows(scores, self_rows[sl, None])
-            out_i[sl], out_s[sl] = _topk(scores, topn)
+            out_i[sl], out_s[sl] = top_k(scores, topn)
         return out_i, out_s
 
     def analogy_batch(
@@ -410,7 +409,7 @@ class Vectors:
                 scores /= den
                 del den, shifted
             mask_rows(scores, exclude[sl])
-            idx, top = _topk(scores, 2)
+            idx, top = top_k(scores, 2)
             ok = np.isfinite(top[:, 0])
             best[sl] = np.where(ok, idx[:, 0], -1)
             margin[sl] = np.where(np.isfinite(top[:, 1]), top[:, 0] - top[:, 1], np.inf)
@@ -431,7 +430,7 @@ class Vectors:
         scores = scores.copy()
         mask_rows(scores[None, :], np.array([exclude], dtype=np.int64).reshape(1, -1))
         k = min(topn, len(scores) - len({i for i in exclude if i < len(scores)}))
-        idx, top = _topk(scores[None, :], k)
+        idx, top = top_k(scores[None, :], k)
         return [(self.words[i], float(s)) for i, s in zip(idx[0], top[0])]
 
 
@@ -474,7 +473,16 @@ def mask_rows(scores: np.ndarray, rows: np.ndarray) -> None:
     scores[r[ok], col[ok]] = -np.inf
 
 
-def _topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, in ``x``'s float type (integers become float64); zero rows stay zero."""
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms > 0, norms, 1)
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices and values of the ``k`` largest entries of each row, best first (ties: lower index)."""
     n, m = scores.shape
     k = min(k, m)
