@@ -327,15 +327,24 @@ def evaluate_similarity(
 # -- everything bundled ---------------------------------------------------------------------------------------
 
 
-def evaluate_bundled(vectors: Vectors | PathLike, restrict: int | None = 30000, methods=METHODS) -> dict:
-    """Full results on every bundled set: ``{"analogy": {name: {method: dict}}, "similarity": {name: dict}}``."""
+def evaluate_sets(vectors: Vectors | PathLike, analogy: dict | None = None, similarity: dict | None = None,
+                  restrict: int | None = 30000, case_insensitive: bool = True, methods=METHODS) -> dict:
+    """Full results on named benchmark files, ``{name: path}`` each (both ``None``: every bundled set):
+    ``{"analogy": {name: {method: dict}}, "similarity": {name: dict}}``."""
     vec = load(vectors)
+    if analogy is None and similarity is None:
+        analogy = {name: bundled(f) for name, f in ANALOGY_SETS.items()}
+        similarity = {name: bundled(f) for name, f in SIMILARITY_SETS.items()}
     return {
-        "analogy": {
-            name: _analogy_results(vec, bundled(f), restrict, True, methods) for name, f in ANALOGY_SETS.items()
-        },
-        "similarity": {name: evaluate_similarity(vec, bundled(f)) for name, f in SIMILARITY_SETS.items()},
+        "analogy": {name: _analogy_results(vec, f, restrict, case_insensitive, methods)
+                    for name, f in (analogy or {}).items()},
+        "similarity": {name: evaluate_similarity(vec, f, case_insensitive) for name, f in (similarity or {}).items()},
     }
+
+
+def evaluate_bundled(vectors: Vectors | PathLike, restrict: int | None = 30000, methods=METHODS) -> dict:
+    """Full results on every bundled set (see :func:`evaluate_sets`)."""
+    return evaluate_sets(vectors, restrict=restrict, methods=methods)
 
 
 def flatten(results: dict) -> dict[str, float]:
@@ -419,18 +428,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         print(f"loaded {len(vec)} words x {vec.dim} dims in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     t1 = time.perf_counter()
-    if args.analogy or args.similarity:
-        analogy = {(Path(f).stem): f for f in args.analogy}
-        similarity = {(Path(f).stem): f for f in args.similarity}
-    else:
-        analogy = {k: bundled(f) for k, f in ANALOGY_SETS.items()}
-        similarity = {k: bundled(f) for k, f in SIMILARITY_SETS.items()}
-    results = {
-        "model": str(args.model),
-        "analogy": {k: _analogy_results(vec, f, restrict, not args.case_sensitive, methods)
-                    for k, f in analogy.items()},
-        "similarity": {k: evaluate_similarity(vec, f, not args.case_sensitive) for k, f in similarity.items()},
-    }
+    given = bool(args.analogy or args.similarity)
+    results = {"model": str(args.model), **evaluate_sets(
+        vec, {Path(f).stem: f for f in args.analogy} if given else None,
+        {Path(f).stem: f for f in args.similarity} if given else None,
+        restrict, not args.case_sensitive, methods)}
     results["summary"] = flatten(results)
     if not args.quiet:
         print(f"evaluated in {time.perf_counter() - t1:.2f} s", file=sys.stderr)
