@@ -35,7 +35,7 @@ from .errors import W2VError
 from .outdir import versions
 from .ppmi import ppmi
 from .vectors import Vectors
-from .vocab import CorpusOptions
+from .vocab import CorpusOptions, EncodedCorpus, Vocabulary
 
 METHODS = ("svd", "pca")
 SOLVERS = ("arpack", "randomized")
@@ -152,6 +152,18 @@ class FactorConfig(CorpusOptions):
     seed: int = option(SEED, "seed of subsampling and the SVD start vector", lo=0, below=2**63)
 
 
+def count_matrix(enc: EncodedCorpus, cfg: FactorConfig, progress: bool = True) -> tuple[sp.csr_matrix, Vocabulary]:
+    """The co-occurrence counts ``build`` factorizes: the ``max_vocab`` most frequent words of ``enc``, windows
+    over its token stream as ``cfg`` says. Returns ``(counts, the words counted)``."""
+    n = len(enc.vocab) if cfg.max_vocab is None else min(len(enc.vocab), cfg.max_vocab)
+    if not 1 <= cfg.dim < n:
+        raise W2VError(f"dim must be below the vocabulary size ({n} words), got {cfg.dim}")
+    counts = cooccurrence(enc.ids, enc.starts, len(enc.vocab), window=cfg.window, weighting=cfg.weighting,
+                          sample=cfg.sample, counts=enc.vocab.counts, max_vocab=n, seed=cfg.seed,
+                          threads=cfg.threads, progress=progress)
+    return counts, Vocabulary(enc.vocab.words[:n], enc.vocab.counts[:n])
+
+
 def build(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progress: bool = True,
           config: FactorConfig | None = None, cache_dir: str | os.PathLike | None = None, **options) -> Vectors:
     """Corpus → encode → co-occurrence counts → SPPMI-SVD or PCA → (optionally) a model directory.
@@ -163,19 +175,15 @@ def build(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progr
     ``cache_dir`` keeps the encoding for later runs, as in :func:`w2v.train.train_embeddings`.
     """
     cfg = config.validate() if config is not None else FactorConfig.from_kwargs(**options)
-    method, dim, window, weighting, sample = cfg.method, cfg.dim, cfg.window, cfg.weighting, cfg.sample
+    method, dim = cfg.method, cfg.dim
     cds, neg, eig, add_context, solver = cfg.cds, cfg.neg, cfg.eig, cfg.add_context, cfg.solver
-    max_vocab, seed, threads = cfg.max_vocab, cfg.seed, cfg.threads
+    seed = cfg.seed
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="w2v-ids-") as workdir:
         enc = open_corpus(corpus, cfg, None, workdir, cache_dir, progress)
-        n = len(enc.vocab) if max_vocab is None else min(len(enc.vocab), max_vocab)
-        if not 1 <= dim < n:
-            raise W2VError(f"dim must be below the vocabulary size ({n} words), got {dim}")
         t1 = time.perf_counter()
-        counts = cooccurrence(enc.ids, enc.starts, len(enc.vocab), window=window, weighting=weighting,
-                              sample=sample, counts=enc.vocab.counts, max_vocab=n, seed=seed, threads=threads,
-                              progress=progress)
+        counts, vocab = count_matrix(enc, cfg, progress)
+        n = len(vocab)
         del enc.ids
     t2 = time.perf_counter()
     if progress:
@@ -187,7 +195,7 @@ def build(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progr
     else:
         vectors, finfo = pca_embeddings(counts, dim, seed)
     t3 = time.perf_counter()
-    words, word_counts = enc.vocab.words[:n], enc.vocab.counts[:n]
+    words, word_counts = vocab.words, vocab.counts
     info = {
         "corpus": str(corpus),
         **{k: v for k, v in asdict(cfg).items()
