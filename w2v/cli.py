@@ -176,6 +176,16 @@ def parser(prog: str, description: str) -> ArgumentParser:
     return ArgumentParser(prog=f"python -m {prog}" if prog.startswith("w2v.") else prog, description=description)
 
 
+def add_corpus(p: argparse.ArgumentParser, out_help: str | None = "output directory") -> None:
+    """The corpus argument of every tool that reads text (and ``--out``, ``--cache-dir``)."""
+    p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, - for stdin, or an encoded "
+                   "corpus (python -m w2v.encode)")
+    if out_help:
+        p.add_argument("--out", required="default" not in out_help, help=out_help)
+    p.add_argument("--cache-dir", help="keep the encoded corpus here and reuse it in later runs on the same files "
+                   "(default: encode into a temporary directory)")
+
+
 def add_quiet(p: argparse.ArgumentParser, what: str = "no progress bar and no summary") -> None:
     p.add_argument("--quiet", action="store_true", help=what)
 

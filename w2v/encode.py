@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
                "(give the directory as their CORPUS) instead of re-tokenizing.")
     p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin")
     p.add_argument("--out", required=True, help="output directory")
-    EncodeConfig.add_arguments(p)
+    EncodeConfig.add_arguments(p)  # no --cache-dir: this is the explicit cache
     add_quiet(p)
     return p
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .cli import SEED, add_quiet, option, parser, run_cli
+from .cli import SEED, add_corpus, add_quiet, option, parser, run_cli
 from .cooc import WEIGHTINGS, cooccurrence
 from .encode import open_corpus
 from .errors import W2VError
@@ -214,10 +214,8 @@ def build(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progr
 def build_parser() -> argparse.ArgumentParser:
     p = parser("w2v.svd", "Count-based word vectors: co-occurrence counts -> (shifted) PPMI -> truncated SVD, "
                "or PCA of log counts. Saved like a trained table (embeddings.npy, vocab.txt, config.json).")
-    p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin")
-    p.add_argument("--out", required=True, help="output directory")
+    add_corpus(p)
     FactorConfig.add_arguments(p)
-    p.add_argument("--cache-dir", help="keep the encoded corpus here and reuse it in later runs on the same files")
     add_quiet(p)
     return p
 

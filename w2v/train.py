@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from .cli import SEED, add_quiet, option, parser, run_cli
+from .cli import SEED, add_corpus, add_quiet, option, parser, run_cli
 from .encode import open_corpus
 from .errors import W2VError
 from .outdir import versions
@@ -217,11 +217,8 @@ def default_out(corpus: str) -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     p = parser("w2v.train", "Learn a word-embedding table with skip-gram negative sampling (or CBOW).")
-    p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin")
-    p.add_argument("--out", help="output directory (default: <corpus name>-w2v)")
+    add_corpus(p, "output directory (default: <corpus name>-w2v)")
     TrainConfig.add_arguments(p)
-    p.add_argument("--cache-dir", help="keep the encoded corpus here and reuse it in later runs on the same files "
-                   "(default: encode into a temporary directory)")
     p.add_argument("--neighbors", nargs="*", default=None, metavar="WORD",
                    help="after training, print nearest neighbours of these words")
     add_quiet(p)
