@@ -36,10 +36,11 @@ from w2v.cli import add_quiet, deprecated_alias, parser, run_cli  # noqa: E402
 from w2v.compare import TABLE_KEYS, compare, format_table, unit_rows  # noqa: E402
 from w2v.encode import open_corpus  # noqa: E402
 from w2v.errors import W2VError  # noqa: E402
+from w2v.formats import load  # noqa: E402
 from w2v.outdir import save_model, save_text, to_json  # noqa: E402
 from w2v.ppmi import ppmi  # noqa: E402
 from w2v.svd import FactorConfig, count_matrix, pca_embeddings, truncated_svd, weighted_vectors  # noqa: E402
-from w2v.vectors import Vectors, load  # noqa: E402
+from w2v.vectors import Vectors  # noqa: E402
 
 GROUPS = {
     "countries and capitals": [("france", "paris"), ("germany", "berlin"), ("italy", "rome"), ("spain", "madrid"),

@@ -11,10 +11,10 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__", "train_embeddings", "load", "Vectors", "Embedding", "load_model", "save_model"]
 
-from .outdir import load_model, save_model  # noqa: E402
+from .outdir import save_model  # noqa: E402
 
 _LAZY = {"train_embeddings": ("train", "train_embeddings"), "Vectors": ("vectors", "Vectors"),
-         "load": ("vectors", "load"), "Embedding": ("layers", "Embedding")}
+         "load": ("formats", "load"), "load_model": ("formats", "load"), "Embedding": ("layers", "Embedding")}
 
 
 def __getattr__(name: str):

@@ -30,8 +30,9 @@ import numpy as np
 
 from .cli import SEED, add_json, add_quiet, add_seed, add_topn, deprecated_alias, parser, run_cli, write_json
 from .errors import W2VError
+from .formats import load
 from .outdir import plain, to_json
-from .vectors import Vectors, load, mask_rows, top_k, unit_rows
+from .vectors import Vectors, mask_rows, top_k, unit_rows
 
 PathLike = str | os.PathLike
 

@@ -33,8 +33,9 @@ import numpy as np
 
 from .cli import add_json, add_quiet, parser, run_cli, write_json
 from .errors import W2VError
+from .formats import load
 from .outdir import to_json
-from .vectors import COSMUL_EPS, Vectors, load
+from .vectors import COSMUL_EPS, Vectors
 
 ANALOGY_SETS = {"google": "questions-words.txt"}
 SIMILARITY_SETS = {

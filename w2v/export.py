@@ -36,8 +36,8 @@ import numpy as np
 
 from .cli import SEED, add_quiet, add_seed, deprecated_alias, parser, run_cli
 from .errors import W2VError
+from .formats import load
 from .outdir import atomic_path, read_vocab, save_npy
-from .vectors import load
 
 #: Tokens that stand for "unknown word" in common tokenizers; their rows get the unknown policy.
 OOV_TOKENS = ("[UNK]", "<OOV>", "<oov>", "<unk>", "<UNK>")

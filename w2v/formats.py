@@ -28,7 +28,7 @@ import numpy as np
 from .cli import add_quiet, parser, run_cli
 from .errors import W2VError
 from .outdir import EMBEDDINGS, atomic_path
-from .vectors import Vectors, load
+from .vectors import Vectors
 
 PathLike = str | os.PathLike
 _MAX_WORD_BYTES = 1 << 16  # a longer "word" in a binary file means the file is damaged
@@ -264,7 +264,7 @@ def write_word2vec(
 
 def read_vector_file(path: PathLike, binary: bool | None = None) -> Vectors:
     """Read a word2vec text/binary file (first line ``V dim``; ``binary=None`` detects which) or, for any
-    other first line, a GloVe text file. Use :func:`w2v.vectors.load`, which also takes model directories."""
+    other first line, a GloVe text file. Use :func:`load`, which also takes model directories."""
     path = Path(path)
     with open(path, "rb") as fh:
         first = fh.readline(4096)
@@ -276,8 +276,29 @@ def read_vector_file(path: PathLike, binary: bool | None = None) -> Vectors:
     return Vectors(matrix, words, info={"source": str(path)})
 
 
+def load(source, mmap: bool = False, context: bool = False, binary: bool | None = None) -> Vectors:
+    """The one loader: a :class:`Vectors` from whatever holds a table.
+
+    ``source`` is a :class:`Vectors` (returned as it is), a w2v model directory, a word2vec text or
+    binary file (``binary=None`` detects which), a GloVe text file, or a ``(matrix, words)`` pair.
+    ``mmap`` memory-maps a model directory's table; ``context`` also loads its ``context.npy``.
+    """
+    if isinstance(source, Vectors):
+        return source
+    if isinstance(source, tuple) and len(source) == 2:
+        return Vectors(source[0], source[1])
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"cannot load a table from {type(source).__name__}: give a path, a Vectors or (matrix, words)")
+    path = Path(source)
+    if path.is_dir():
+        return Vectors.load(path, mmap=mmap, context=context)
+    if not path.exists():
+        raise W2VError(f"no model directory or vector file at {path}")
+    return read_vector_file(path, binary=binary)
+
+
 def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False) -> Vectors:
-    """Deprecated name of :func:`w2v.vectors.load`."""
+    """Deprecated name of :func:`load`."""
     return load(path, binary=binary, mmap=mmap)
 
 

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 from .cli import add_quiet, add_topn, parser, run_cli
 from .errors import W2VError
-from .vectors import Vectors, load
+from .formats import load
+from .vectors import Vectors
 
 
 def parse_query(text: str | Sequence[str]) -> list[tuple[list[str], list[str]]]:

@@ -120,7 +120,7 @@ def save_model(
 def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = False
                ) -> tuple[np.ndarray, list[str], np.ndarray, dict, np.ndarray | None]:
     """Read an output directory's files: ``(table, words, counts, config, context or None)``.
-    ``mmap=True`` memory-maps the arrays (read-only). Use :func:`w2v.vectors.load` for a table object."""
+    ``mmap=True`` memory-maps the arrays (read-only). Use :func:`w2v.load` for a table object."""
     path = Path(path)
     if not path.is_dir():
         raise W2VError(f"model directory not found: {path} (expected a directory with {EMBEDDINGS} and {VOCAB})")
@@ -142,13 +142,6 @@ def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = Fals
     return emb, words, counts, config, ctx
 
 
-def load_model(path: str | os.PathLike, mmap: bool = False, context: bool = False):
-    """Load an output directory as a :class:`w2v.vectors.Vectors` (same as :func:`w2v.vectors.load`)."""
-    from .vectors import Vectors
-
-    return Vectors.load(path, mmap=mmap, context=context)
-
-
 def versions(*modules: str) -> dict:
     """Versions of w2v, Python, numpy and the named modules (e.g. ``"numba"``), and the platform."""
     import importlib
@@ -164,11 +157,16 @@ def versions(*modules: str) -> dict:
 
 
 def __getattr__(name: str):
-    # outdir.Model was a second table type; Vectors is the one now.
-    if name == "Model":
-        from .vectors import Vectors
+    # Deprecated names, one release: outdir.Model was a second table type and outdir.load_model a second
+    # loader; w2v.Vectors and w2v.load are the one of each now.
+    if name in ("Model", "load_model"):
+        import importlib
+        import warnings
 
-        return Vectors
+        warnings.warn(f"w2v.outdir.{name} is deprecated; use w2v.Vectors / w2v.load", DeprecationWarning, stacklevel=2)
+        if name == "Model":
+            return importlib.import_module(".vectors", __package__).Vectors
+        return importlib.import_module(".formats", __package__).load
     raise AttributeError(f"module 'w2v.outdir' has no attribute {name!r}")
 
 

@@ -29,8 +29,8 @@ from tqdm import tqdm
 from .cli import SEED, Options, option
 from .errors import W2VError
 from .export import PAD_ID, POLICIES, RESERVED, UNK_ID, AlignReport, align, with_reserved
+from .formats import load
 from .layers import SGD, Adam, Embedding, Linear, MeanPool, Parameter, SoftmaxCrossEntropy, softmax
-from .vectors import load
 
 #: A word (letters/digits, with inner apostrophes: "isn't", "film's") or one punctuation character.
 TOKEN_RE = re.compile(r"\w+(?:'\w+)*|[^\w\s]")

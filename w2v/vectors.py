@@ -434,29 +434,6 @@ class Vectors:
         return [(self.words[i], float(s)) for i, s in zip(idx[0], top[0])]
 
 
-def load(source, mmap: bool = False, context: bool = False, binary: bool | None = None) -> Vectors:
-    """The one loader: a :class:`Vectors` from whatever holds a table.
-
-    ``source`` is a :class:`Vectors` (returned as it is), a w2v model directory, a word2vec text or
-    binary file (``binary=None`` detects which), a GloVe text file, or a ``(matrix, words)`` pair.
-    ``mmap`` memory-maps a model directory's table; ``context`` also loads its ``context.npy``.
-    """
-    if isinstance(source, Vectors):
-        return source
-    if isinstance(source, tuple) and len(source) == 2:
-        return Vectors(source[0], source[1])
-    if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(f"cannot load a table from {type(source).__name__}: give a path, a Vectors or (matrix, words)")
-    path = Path(source)
-    if path.is_dir():
-        return Vectors.load(path, mmap=mmap, context=context)
-    if not path.exists():
-        raise W2VError(f"no model directory or vector file at {path}")
-    from .formats import read_vector_file
-
-    return read_vector_file(path, binary=binary)
-
-
 def _batch_rows(batch_size: int, n_cols: int) -> int:
     """Queries per batch so that one ``(batch, n_cols)`` float32 score block stays near SCORE_BUDGET."""
     return int(max(16, min(batch_size, SCORE_BUDGET // (4 * max(n_cols, 1)))))
