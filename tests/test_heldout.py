@@ -23,7 +23,7 @@ def test_heldout_split_cuts_the_tail():
 
 def test_heldout_loss_in_config(planted_corpus, tmp_path):
     path, _ = planted_corpus
-    w2v.train(path, out=tmp_path / "m", progress=False, dim=8, epochs=3, min_count=1, threads=1)
+    w2v.train_embeddings(path, out=tmp_path / "m", progress=False, dim=8, epochs=3, min_count=1, threads=1)
     cfg = json.loads((tmp_path / "m" / "config.json").read_text())
     assert len(cfg["heldout_loss"]) == 3 and len(cfg["epoch_loss"]) == 3
     assert cfg["heldout_tokens"] == 3000 * 8 // 100
@@ -38,7 +38,7 @@ def test_heldout_loss_falls_where_the_online_loss_rises(tmp_path):
     # the next pairs. The held-out loss, scored with frozen tables, falls every epoch.
     path = tmp_path / "slice.txt"
     path.write_bytes(lzma.open(BUNDLED).read(6_000_000))
-    info = w2v.train(path, progress=False, dim=50, epochs=4, threads=1).info
+    info = w2v.train_embeddings(path, progress=False, dim=50, epochs=4, threads=1).info
     online, held = info["epoch_loss"], info["heldout_loss"]
     assert all(b < a for a, b in zip(held, held[1:])), held
     assert online[-1] > min(online), online  # the old displayed number would fail the line above

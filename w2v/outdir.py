@@ -19,7 +19,6 @@ import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -96,17 +95,6 @@ def read_vocab(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     return words, np.asarray(counts, dtype=np.int64)
 
 
-@dataclass
-class Model:
-    """A loaded output directory: the table, its vocabulary and metadata."""
-
-    embeddings: np.ndarray
-    words: list[str]
-    counts: np.ndarray
-    config: dict = field(default_factory=dict)
-    context: np.ndarray | None = None
-
-
 def save_model(
     out: str | os.PathLike,
     embeddings: np.ndarray,
@@ -129,8 +117,10 @@ def save_model(
     return out
 
 
-def load_model(path: str | os.PathLike, mmap: bool = False, context: bool = False) -> Model:
-    """Load an output directory. ``mmap=True`` memory-maps the table (read-only)."""
+def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = False
+               ) -> tuple[np.ndarray, list[str], np.ndarray, dict, np.ndarray | None]:
+    """Read an output directory's files: ``(table, words, counts, config, context or None)``.
+    ``mmap=True`` memory-maps the arrays (read-only). Use :func:`w2v.load` for a table object."""
     path = Path(path)
     if not path.is_dir():
         raise W2VError(f"model directory not found: {path} (expected a directory with {EMBEDDINGS} and {VOCAB})")
@@ -149,7 +139,35 @@ def load_model(path: str | os.PathLike, mmap: bool = False, context: bool = Fals
     ctx = None
     if context and (path / CONTEXT).is_file():
         ctx = np.load(path / CONTEXT, mmap_mode="r" if mmap else None, allow_pickle=False)
-    return Model(emb, words, counts, config, ctx)
+    return emb, words, counts, config, ctx
+
+
+def versions(*modules: str) -> dict:
+    """Versions of w2v, Python, numpy and the named modules (e.g. ``"numba"``), and the platform."""
+    import importlib
+    import platform
+
+    from . import __version__
+
+    out = {"w2v": __version__, "python": platform.python_version(), "numpy": np.__version__}
+    for name in modules:
+        out[name] = getattr(importlib.import_module(name), "__version__", "?")
+    out["platform"] = platform.platform()
+    return out
+
+
+def __getattr__(name: str):
+    # Deprecated names, one release: outdir.Model was a second table type and outdir.load_model a second
+    # loader; w2v.Vectors and w2v.load are the one of each now.
+    if name in ("Model", "load_model"):
+        import importlib
+        import warnings
+
+        warnings.warn(f"w2v.outdir.{name} is deprecated; use w2v.Vectors / w2v.load", DeprecationWarning, stacklevel=2)
+        if name == "Model":
+            return importlib.import_module(".vectors", __package__).Vectors
+        return importlib.import_module(".formats", __package__).load
+    raise AttributeError(f"module 'w2v.outdir' has no attribute {name!r}")
 
 
 def plain(obj):

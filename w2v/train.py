@@ -13,22 +13,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import threading
 import time
-import types
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import __version__
-from .errors import ArgumentParser, W2VError, run_cli
-from .outdir import save_model
-from .vocab import EncodedCorpus, Vocabulary, encode_corpus, keep_probabilities, noise_distribution
+from .cli import SEED, add_corpus, add_quiet, option, parser, run_cli
+from .encode import open_corpus
+from .errors import W2VError
+from .outdir import versions
+from .vectors import Vectors
+from .vocab import CorpusOptions, EncodedCorpus, keep_probabilities, noise_distribution
 
 JOB_WORDS = 10_000
 HELDOUT_TOKENS = 50_000  # held out of training at the end of the corpus (at most 1 % of it) to score each epoch
@@ -45,50 +45,29 @@ def heldout_split(starts: np.ndarray, n_tokens: int) -> tuple[np.ndarray, np.nda
 
 
 @dataclass
-class TrainConfig:
-    """Every training hyperparameter, validated in one place (:meth:`validate`)."""
+class TrainConfig(CorpusOptions):
+    """Every training hyperparameter, defined once: default, bounds and help (the CLI is generated)."""
 
-    dim: int = 100
-    window: int = 5
-    negative: int = 5
-    epochs: int = 5
-    alpha: float = 0.025
-    min_alpha: float = 0.0001
-    sample: float = 1e-3
-    ns_exponent: float = 0.75
-    min_count: int = 5
-    max_vocab: int | None = None
-    cbow: bool = False
-    shared_negatives: bool = True
-    threads: int = os.cpu_count() or 1
-    seed: int = 1
-    lowercase: bool = False
-    max_sentence_length: int = 10_000
-    save_context: bool = False
+    dim: int = option(100, "vector dimensionality", lo=1, hi=100_000)
+    window: int = option(5, "max context distance (reduced at random)", lo=1, hi=10_000)
+    negative: int = option(5, "noise words per positive pair", lo=0, hi=1_000)
+    epochs: int = option(5, "passes over the corpus", lo=1, hi=100_000)
+    alpha: float = option(0.025, "initial learning rate", above=0, below=1)
+    min_alpha: float = option(0.0001, "final learning rate", lo=0, below=1)
+    sample: float = option(1e-3, "subsampling threshold (0 = off)", lo=0, hi=1)
+    ns_exponent: float = option(0.75, "noise distribution exponent", lo=-10, hi=10)
+    max_vocab: int | None = option(None, "keep only the N most frequent words", lo=1, all_zero=True)
+    cbow: bool = option(False, "CBOW (mean of context) instead of skip-gram")
+    shared_negatives: bool = option(
+        True, "skip-gram: fresh noise words for every (centre, context) pair, as word2vec's C code (default: one "
+        "set per centre word, shared by its context words; Ji et al. 2016)", flag="--per-pair-negatives")
+    threads: int = option(os.cpu_count() or 1, "worker threads", lo=1, hi=4096)
+    seed: int = option(SEED, "random seed", lo=0, below=2**63)
+    save_context: bool = option(False, "also save the output vectors (context.npy)")
 
-    def validate(self) -> TrainConfig:
-        """Raise :class:`W2VError` naming the first invalid option and how to fix it."""
-        checks = [
-            (self.dim > 0, "dim must be > 0"),
-            (self.window >= 1, "window must be >= 1"),
-            (self.negative >= 0, "negative must be >= 0"),
-            (self.epochs >= 1, "epochs must be >= 1"),
-            (self.alpha > 0, "alpha must be > 0"),
-            (0 <= self.min_alpha <= self.alpha, "min_alpha must be between 0 and alpha"),
-            (self.sample >= 0, "sample must be >= 0 (0 disables subsampling)"),
-            (np.isfinite(self.ns_exponent), "ns_exponent must be a finite number"),
-            (self.min_count >= 1, "min_count must be >= 1"),
-            (self.max_vocab is None or self.max_vocab >= 1, "max_vocab must be >= 1"),
-            (self.threads >= 1, "threads must be >= 1"),
-            (self.max_sentence_length >= 1, "max_sentence_length must be >= 1"),
-            (self.seed >= 0, "seed must be >= 0"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                name = message.split()[0]
-                value = getattr(self, name)
-                raise W2VError(f"invalid --{name.replace('_', '-')} {value}: {message}")
-        return self
+    def check(self) -> None:
+        if self.min_alpha > self.alpha:
+            self.fail("min_alpha", f"must not exceed --alpha {self.alpha}")
 
 
 def job_bounds(starts: np.ndarray, job_words: int = JOB_WORDS) -> np.ndarray:
@@ -99,16 +78,6 @@ def job_bounds(starts: np.ndarray, job_words: int = JOB_WORDS) -> np.ndarray:
     block = starts[:-1] // job_words
     cuts = np.flatnonzero(np.diff(block)) + 1
     return np.concatenate([[0], cuts, [n_sent]]).astype(np.int64)
-
-
-@dataclass
-class TrainResult:
-    """What :func:`train` returns: the table, its vocabulary and the run's metadata."""
-
-    embeddings: np.ndarray
-    vocab: Vocabulary
-    context: np.ndarray
-    info: dict
 
 
 def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -133,10 +102,15 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
     words_trained = 0
     bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="train", disable=None if progress else True,
                dynamic_ncols=True, smoothing=0.1)
+    def run_job(s0: int, s1: int, words_before: int, seed: int) -> tuple[float, int, int, int]:
+        """Sentences s0..s1-1 through the compiled kernel; returns (nll, pairs, words done, words trained)."""
+        return kernels.train_job(syn0, syn1, enc.ids, starts, s0, s1, keep, alias_prob, alias_idx, cfg.window,
+                                 cfg.negative, cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha,
+                                 words_before, total_words, seed)
+
     # An empty job first: numba compiles (or loads its cache) here, outside the timed epochs.
     t_compile = time.perf_counter()
-    kernels.train_job(syn0, syn1, enc.ids, starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
-                      cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha, 0, total_words, 0)
+    run_job(0, 0, 0, 0)
     compile_seconds = time.perf_counter() - t_compile
     t_start = time.perf_counter()
     for epoch in range(cfg.epochs):
@@ -156,12 +130,8 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
                         return
                     s0, s1 = int(bounds[j]), int(bounds[j + 1])
                     seed = (cfg.seed * 1_000_003 + epoch) * 10_000_019 + j
-                    nll, pairs, done, trained = kernels.train_job(
-                        syn0, syn1, enc.ids, starts, s0, s1, keep, alias_prob, alias_idx,
-                        cfg.window, cfg.negative, cfg.cbow, cfg.shared_negatives, cfg.alpha,
-                        cfg.min_alpha, epoch * corpus_words + int(starts[s0]), total_words,
-                        seed % (1 << 63),
-                    )
+                    nll, pairs, done, trained = run_job(s0, s1, epoch * corpus_words + int(starts[s0]),
+                                                        seed % (1 << 63))
                     tally[tid] += (nll, pairs, done, trained)
             except BaseException as exc:  # surfaced in the main thread
                 errors.append(exc)
@@ -214,27 +184,24 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
     return syn0, syn1, info
 
 
-def train(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progress: bool = True,
-          cache_dir: str | os.PathLike | None = None, **options) -> TrainResult:
-    """Learn an embedding table from ``corpus`` (file, directory or ``-``).
+def train_embeddings(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progress: bool = True,
+                     cache_dir: str | os.PathLike | None = None, config: TrainConfig | None = None,
+                     **options) -> Vectors:
+    """Learn an embedding table from ``corpus`` (file, directory or ``-``); returns it as :class:`Vectors`
+    (``matrix``, ``words``, ``counts``, the run's ``info`` and the output vectors as ``context``).
 
-    ``options`` are the fields of :class:`TrainConfig` (``dim``, ``window``, ``negative``,
-    ``epochs``, ``alpha``, ``min_alpha``, ``sample``, ``ns_exponent``, ``min_count``,
-    ``max_vocab``, ``cbow``, ``shared_negatives``, ``threads``, ``seed``, ``lowercase``,
-    ``max_sentence_length``, ``save_context``). With ``out``, the table is also saved there
-    (``embeddings.npy``, ``vocab.txt``, ``config.json``; ``context.npy`` with
-    ``save_context``). The encoded ids live in a temporary directory under ``cache_dir``
-    (default: the system's) and are removed afterwards.
+    ``options`` are the fields of :class:`TrainConfig` (``dim``, ``window``, ``negative``, ``epochs``,
+    ``alpha``, ``cbow``, ``threads``, ``seed`` ...), or pass a validated ``config``. With ``out``, the
+    table is also saved there (``embeddings.npy``, ``vocab.txt``, ``config.json``; ``context.npy`` with
+    ``save_context``). ``corpus`` may also be an encoded corpus (``python -m w2v.encode``); with
+    ``cache_dir`` the encoding is kept there and reused by later runs on the same files.
     """
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise W2VError(f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
-    cfg = TrainConfig(**options).validate()
+    cfg = config.validate() if config is not None else TrainConfig.from_kwargs(**options)
+    if config is not None and options:
+        raise W2VError("give either config or keyword options, not both")
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="w2v-ids-", dir=cache_dir) as workdir:
-        enc = encode_corpus(corpus, workdir, cfg.min_count, cfg.max_vocab, cfg.lowercase,
-                            cfg.max_sentence_length, progress, workers=cfg.threads)
+    with tempfile.TemporaryDirectory(prefix="w2v-ids-") as workdir:
+        enc = open_corpus(corpus, cfg, cfg.max_vocab, workdir, cache_dir, progress)
         if progress and enc.stats["invalid_utf8"]:
             print(f"warning: replaced {enc.stats['invalid_utf8']} invalid UTF-8 sequence(s) in {corpus}",
                   file=sys.stderr)
@@ -247,19 +214,20 @@ def train(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progr
         "corpus_stats": enc.stats,
         **run_info,
         "total_seconds": round(time.perf_counter() - t0, 3),
-        "versions": _versions(),
+        "versions": versions("numba"),
     }
-    result = TrainResult(syn0, enc.vocab, syn1, info)
+    result = Vectors(syn0, enc.vocab.words, enc.vocab.counts, info, context=syn1)
     if out is not None:
-        save_model(out, syn0, enc.vocab.words, enc.vocab.counts, info, syn1 if cfg.save_context else None)
+        result.save(out, context=cfg.save_context)
     return result
 
 
-def _versions() -> dict:
-    import numba
+def train(*args, **kwargs) -> Vectors:
+    """Deprecated name of :func:`train_embeddings` (``w2v.train`` is the module ``python -m w2v.train`` runs)."""
+    import warnings
 
-    return {"w2v": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "numba": numba.__version__, "platform": platform.platform()}
+    warnings.warn("w2v.train.train is deprecated; use w2v.train_embeddings", DeprecationWarning, stacklevel=2)
+    return train_embeddings(*args, **kwargs)
 
 
 def default_out(corpus: str) -> Path:
@@ -273,45 +241,16 @@ def default_out(corpus: str) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d = TrainConfig()
-    p = ArgumentParser(
-        prog="python -m w2v.train",
-        description="Learn a word-embedding table with skip-gram negative sampling (or CBOW).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin")
-    p.add_argument("--out", help="output directory (default: <corpus name>-w2v)")
-    p.add_argument("--dim", type=int, default=d.dim, help="vector dimensionality")
-    p.add_argument("--window", type=int, default=d.window, help="max context distance (reduced at random)")
-    p.add_argument("--negative", type=int, default=d.negative, help="noise words per positive pair")
-    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the corpus")
-    p.add_argument("--alpha", type=float, default=d.alpha, help="initial learning rate")
-    p.add_argument("--min-alpha", type=float, default=d.min_alpha, help="final learning rate")
-    p.add_argument("--sample", type=float, default=d.sample, help="subsampling threshold (0 = off)")
-    p.add_argument("--ns-exponent", type=float, default=d.ns_exponent, help="noise distribution exponent")
-    p.add_argument("--min-count", type=int, default=d.min_count, help="drop words rarer than this")
-    p.add_argument("--max-vocab", type=int, default=None, help="keep only the N most frequent words")
-    p.add_argument("--cbow", action="store_true", help="CBOW (mean of context) instead of skip-gram")
-    p.add_argument("--per-pair-negatives", dest="shared_negatives", action="store_false",
-                   help="skip-gram: fresh noise words for every (centre, context) pair, as word2vec's C code "
-                        "(default: one set per centre word, shared by its context words; Ji et al. 2016)")
-    p.add_argument("--threads", type=int, default=d.threads, help="worker threads")
-    p.add_argument("--seed", type=int, default=d.seed, help="random seed")
-    p.add_argument("--lowercase", action="store_true", help="lowercase the text before tokenizing")
-    p.add_argument("--max-sentence-length", type=int, default=d.max_sentence_length,
-                   help="cut longer lines into chunks of this many tokens")
-    p.add_argument("--save-context", action="store_true", help="also save the output vectors (context.npy)")
-    p.add_argument("--cache-dir", help="where to keep the encoded corpus while training (default: system temp)")
+    p = parser("w2v.train", "Learn a word-embedding table with skip-gram negative sampling (or CBOW).")
+    add_corpus(p, "output directory (default: <corpus name>-w2v)")
+    TrainConfig.add_arguments(p)
     p.add_argument("--neighbors", nargs="*", default=None, metavar="WORD",
                    help="after training, print nearest neighbours of these words")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    add_quiet(p)
     return p
 
 
-def _neighbours(emb: np.ndarray, vocab: Vocabulary, words: list[str], topn: int = 8) -> list[str]:
-    from .vectors import Vectors
-
-    vec = Vectors(emb, vocab.words, vocab.counts)
+def _neighbours(vec: Vectors, words: list[str], topn: int = 8) -> list[str]:
     return [f"{w}: " + ", ".join(f"{n} {c:.2f}" for n, c in vec.most_similar(w, topn=topn)) if w in vec
             else f"{w}: not in vocabulary" for w in words]
 
@@ -324,33 +263,23 @@ def _final_loss(info: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    opts = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
+    cfg = TrainConfig.from_args(args)
     out = Path(args.out) if args.out else default_out(args.corpus)
     if out.exists() and not out.is_dir():
         raise W2VError(f"--out {out} exists and is not a directory")
     if args.cache_dir and not Path(args.cache_dir).is_dir():
         raise W2VError(f"--cache-dir {args.cache_dir} is not a directory")
-    result = train(args.corpus, out=out, progress=not args.quiet, cache_dir=args.cache_dir, **opts)
+    result = train_embeddings(args.corpus, out=out, progress=not args.quiet, cache_dir=args.cache_dir, config=cfg)
     if not args.quiet:
         info = result.info
         st = info["corpus_stats"]
-        print(f"{info['method']}: {st['tokens']:,} tokens, {len(result.vocab):,} words x {args.dim} dims, "
+        print(f"{info['method']}: {st['tokens']:,} tokens, {len(result):,} words x {cfg.dim} dims, "
               f"{info['epochs']} epochs in {info['train_seconds']:.1f}s "
               f"({info['words_per_second']:,.0f} words/s), {_final_loss(info)} -> {out}/")
     if args.neighbors:
-        print("\n".join(_neighbours(result.embeddings, result.vocab, args.neighbors)))
+        print("\n".join(_neighbours(result, args.neighbors)))
     return 0
 
-
-class _CallableModule(types.ModuleType):
-    """Lets ``w2v.train(corpus, ...)`` work even after the ``w2v.train`` module is imported
-    (a submodule import rebinds the package attribute to the module)."""
-
-    def __call__(self, *args, **kwargs) -> TrainResult:
-        return train(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 if __name__ == "__main__":
     run_cli(main)

@@ -1,13 +1,12 @@
 """Vocabulary and the int32 encoding of a corpus, built in one streaming pass.
 
-The pass (:mod:`w2v.count`, in parallel processes where the corpus allows) gives every new
-word a provisional id in order of first appearance (a C-speed dict lookup a token) and
-streams those ids to disk. The vocabulary is then chosen from the
-counts (``min_count``, ``max_vocab``; sorted by descending count, ties by first
-appearance, so index 0 is the most frequent word), and a second pass over the id file —
-pure numpy — maps provisional ids to final ids and drops the rare words. The result is
-memory-mapped, so corpora larger than RAM work; training runs its epochs over it without
-re-tokenizing.
+The pass (:mod:`w2v.count`: compiled, on several threads where the corpus allows) gives
+every new word a provisional id in order of first appearance and streams those ids to disk.
+The vocabulary is then chosen from the counts (``min_count``, ``max_vocab``; sorted by
+descending count, ties by first appearance, so index 0 is the most frequent word), and a
+second pass over the id file — pure numpy — maps provisional ids to final ids and drops the
+rare words. The result is memory-mapped, so corpora larger than RAM work; training runs its
+epochs over it without re-tokenizing.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from .cli import Options, option
 from .corpus import is_plain, list_files
 from .count import merge_shards, plan_shards, run_shards
 from .errors import W2VError
@@ -47,11 +47,21 @@ def noise_distribution(counts: np.ndarray, exponent: float = 0.75) -> np.ndarray
 
 
 @dataclass
+class CorpusOptions(Options):
+    """How text becomes ids, shared by every tool that reads a corpus (train, svd, encode): defined once."""
+
+    min_count: int = option(5, "drop words rarer than this", lo=1)
+    lowercase: bool = option(False, "lowercase the text before tokenizing")
+    max_sentence_length: int = option(10_000, "cut longer lines into chunks of this many tokens", lo=1)
+
+
+@dataclass
 class Vocabulary:
     """Words sorted by descending count; ``words[i]`` is row *i* of the table."""
 
     words: list[str]
     counts: np.ndarray  # int64, same length as words
+    _index: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -59,7 +69,7 @@ class Vocabulary:
     @property
     def index(self) -> dict[str, int]:
         """Word → row index (built once, on first use)."""
-        if getattr(self, "_index", None) is None:
+        if self._index is None:
             self._index = {w: i for i, w in enumerate(self.words)}
         return self._index
 
@@ -114,19 +124,12 @@ def encode_corpus(
 ) -> EncodedCorpus:
     """Count the corpus, choose the vocabulary and encode the corpus to ``workdir/ids.i32``.
 
-    Long lines are cut into sentences of at most ``max_sentence_length`` raw tokens.
-    ``workers`` processes count parts of the corpus in parallel (files, or byte ranges of a
-    large plain file; default: the CPU count); the result is exactly the one-process one.
-    Raises :class:`W2VError` on an empty corpus or an empty vocabulary.
+    Long lines are cut into sentences of at most ``max_sentence_length`` raw tokens. ``workers``
+    threads count parts of the corpus in parallel (files, or byte ranges of a large plain file;
+    default: the CPU count); the result is exactly the one-thread one. The options are trusted
+    (validated by :class:`CorpusOptions` at the boundary). Raises :class:`W2VError` on an empty
+    corpus or an empty vocabulary.
     """
-    if min_count < 1:
-        raise W2VError(f"min_count must be >= 1, got {min_count}")
-    if max_vocab is not None and max_vocab < 1:
-        raise W2VError(f"max_vocab must be >= 1, got {max_vocab}")
-    if max_sentence_length < 1:
-        raise W2VError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
-    if workers is not None and workers < 1:
-        raise W2VError(f"workers must be >= 1, got {workers}")
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
