@@ -5,8 +5,10 @@ Each run happens in its own subprocess so its peak RSS is its own. gensim and th
 ``word2vec`` executable) are benchmark-only dependencies (``pip install -e '.[bench]'``); the w2v
 package never imports or calls them. Runs whose peer is missing are reported as failed and skipped.
 
-    python benchmarks/peers.py [--corpus ../shared/corpora/text8like] [--threads 2] [--epochs 5]
+    python benchmarks/peers.py [--corpus ../shared/corpora/text8like] [--threads 2]
                                [--runs w2v-sg,gensim-sg,...] [--json results.json]
+    python benchmarks/peers.py --shapes [--repeats 3]   # vocabulary + encoding vs gensim build_vocab, 4 corpus shapes
+    python benchmarks/peers.py --equal-time             # quality at gensim's wall time
 
 Both tables are scored by w2v's evaluator: Google analogies restricted to the 30,000 most frequent
 words (3CosAdd) and WordSim-353 Spearman.
@@ -259,9 +261,13 @@ def child_w2v(corpus: Path, threads: int, extra: dict, out: Path) -> dict:
 
     result = w2v.train_embeddings(corpus, out=out, progress=False, threads=threads, **SETTINGS, **extra)
     info = result.info
+    # w2v holds the corpus's last min(50k tokens, 1 %) out of training to score each epoch: the
+    # fraction of the corpus trained on, so words/s counts only the words trained.
+    kept = info["corpus_stats"]["kept_tokens"]
     return {"vocab_s": info["corpus_stats"]["encode_seconds"], "train_s": info["train_seconds"],
             "trained_words": info["words_trained_after_subsampling"], "rss_gb": peak_rss_gb(),
-            "vocab_size": len(result.vocab)}
+            "vocab_size": len(result.vocab), "epoch_fraction": (kept - info["heldout_tokens"]) / kept,
+            "heldout_loss": info["heldout_loss"], "epoch_loss": info["epoch_loss"]}
 
 
 def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: bool, workdir: Path) -> dict:
@@ -338,6 +344,8 @@ def child_word2vec_c(corpus: Path, threads: int, extra: dict, out: Path, workdir
 
 
 def child(args: argparse.Namespace) -> None:
+    if args.epochs:
+        SETTINGS["epochs"] = args.epochs
     if args.child.startswith("vocab-"):
         res = child_vocab(args.child.removeprefix("vocab-"), Path(args.corpus), args.threads, Path(args.workdir))
         print("RESULT " + json.dumps(res))
@@ -354,8 +362,71 @@ def child(args: argparse.Namespace) -> None:
     from w2v.evaluate import evaluate_all
 
     scores = evaluate_all(out, restrict=30000)
-    res.update(analogy=scores["google_add"], ws353=scores["ws353"])
+    res.update(analogy=scores["google_add"], ws353=scores["ws353"], scores=scores, epochs=SETTINGS["epochs"])
     print("RESULT " + json.dumps(res))
+
+
+def run_child(name: str, corpus: Path, threads: int, work: str, epochs: int = 0) -> dict | None:
+    """One training run in its own process; its RESULT dict (None if it failed)."""
+    out = Path(work) / f"{name}-{threads}-{epochs}"
+    cmd = [sys.executable, __file__, "--child", name, "--corpus", str(corpus), "--threads", str(threads),
+           "--out", str(out), "--workdir", work, "--epochs", str(epochs)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    if proc.returncode or not line:
+        print(f"{name}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return {"run": name, "threads": threads, **json.loads(line[0][7:])}
+
+
+EQUAL_TIME_SCORES = ["google_add", "google_mul", "google_semantic_add", "google_syntactic_add", "ws353", "ws353_sim",
+                     "ws353_rel", "rg65"]
+
+
+def equal_time_main(args: argparse.Namespace) -> None:
+    """``--equal-time``: what w2v's speed buys. gensim's skip-gram (both modes) gets its usual 5 epochs;
+    its better-scoring run's wall time (vocabulary + training) is the budget. w2v's skip-gram and CBOW
+    are timed for one epoch, then trained for as many epochs as fit in the budget, and every run is
+    scored on every bundled benchmark."""
+    corpus = Path(args.corpus)
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        if is_one_line(corpus):
+            split_lines(corpus, Path(work))
+        for name in ("gensim-sg", "gensim-sg-file"):
+            res = run_child(name, corpus, args.threads, work)
+            if res:
+                rows.append(res)
+                print(f"{name}: {res['epochs']} epochs, {res['vocab_s'] + res['train_s']:.1f}s, "
+                      f"analogy {100 * res['analogy']:.1f}%, WS353 {res['ws353']:.3f}", flush=True)
+        if not rows:
+            raise SystemExit("no gensim run succeeded")
+        best = max(rows, key=lambda r: r["scores"]["google_add"])
+        budget = best["vocab_s"] + best["train_s"]
+        print(f"budget: {budget:.1f}s (wall time of {best['run']}, gensim's best mode on analogies)", flush=True)
+        for name in ("w2v-sg", "w2v-cbow"):
+            probe = run_child(name, corpus, args.threads, work, epochs=1)
+            if not probe:
+                continue
+            epochs = max(1, int((budget - probe["vocab_s"]) / probe["train_s"]))
+            res = run_child(name, corpus, args.threads, work, epochs=epochs)
+            if res:
+                rows.append(res)
+                print(f"{name}: {epochs} epochs, {res['vocab_s'] + res['train_s']:.1f}s, "
+                      f"analogy {100 * res['analogy']:.1f}%, WS353 {res['ws353']:.3f}", flush=True)
+    print(f"\ncorpus {corpus}, {args.threads} threads, {({k: v for k, v in SETTINGS.items() if k != 'epochs'})}")
+    print(f"{'run':16s} {'epochs':>6s} {'wall s':>7s} " + " ".join(f"{k:>20s}" for k in EQUAL_TIME_SCORES))
+    for r in rows:
+        print(f"{r['run']:16s} {r['epochs']:6d} {r['vocab_s'] + r['train_s']:7.1f} "
+              + " ".join(f"{r['scores'][k]:20.4f}" for k in EQUAL_TIME_SCORES))
+    for r in rows:
+        if r["run"].startswith("w2v"):
+            ahead = [k for k in EQUAL_TIME_SCORES if r["scores"][k] > best["scores"][k]]
+            wall = r["vocab_s"] + r["train_s"]
+            print(f"{r['run']} (wall {wall:.1f}s = {wall / budget:.2f} x "
+                  f"budget) ahead of {best['run']} on {len(ahead)}/{len(EQUAL_TIME_SCORES)}: {', '.join(ahead)}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
 
 
 def main() -> None:
@@ -371,6 +442,10 @@ def main() -> None:
     p.add_argument("--shapes-dir", default=str(Path(tempfile.gettempdir()) / "w2v-shapes"),
                    help="where the corpus shapes are built (once; ~600 MB)")
     p.add_argument("--repeats", type=int, default=1, help="--shapes: repeat every measurement this many times")
+    p.add_argument("--equal-time", action="store_true",
+                   help="instead: train gensim's skip-gram modes (5 epochs), then w2v's skip-gram and CBOW for as many "
+                        "epochs as fit in the best gensim run's wall time; score all on every bundled benchmark")
+    p.add_argument("--epochs", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -380,6 +455,9 @@ def main() -> None:
         return
     if args.shapes:
         shapes_main(args)
+        return
+    if args.equal_time:
+        equal_time_main(args)
         return
     corpus = Path(args.corpus)
     tokens = count_tokens(corpus)
@@ -399,7 +477,7 @@ def main() -> None:
                 print(f"{name}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
                 continue
             res = {"run": name, "threads": threads, **json.loads(line[0][7:])}
-            res["words_per_s"] = tokens * SETTINGS["epochs"] / res["train_s"]
+            res["words_per_s"] = tokens * res.get("epoch_fraction", 1.0) * SETTINGS["epochs"] / res["train_s"]
             res["trained_words_per_s"] = (res["trained_words"] or float("nan")) / res["train_s"]
             results.append(res)
             print(f"{name:18s} threads {threads}  vocab {res['vocab_s']:6.1f}s  train {res['train_s']:7.1f}s  "
