@@ -15,6 +15,18 @@ class W2VError(ValueError):
     """
 
 
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT or SIGTERM after cleaning up (and saving what it could).
+
+    A :class:`KeyboardInterrupt`, so code that handles Ctrl-C handles it; :func:`run_cli` prints
+    the message on one line and exits with ``128 + signum`` (130 for SIGINT, 143 for SIGTERM).
+    """
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows ``(default: X)`` only where there is a default to show (not for None or a flag)."""
 
@@ -43,8 +55,14 @@ def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | No
     try:
         code = main(argv)
     except W2VError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).split())  # one line, whatever the message holds
+        if not message.endswith("(see --help)"):
+            message += " (see --help)"
+        print(f"{prog}: error: {message}", file=sys.stderr)
         sys.exit(2)
+    except Interrupted as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        sys.exit(128 + exc.signum)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         sys.exit(130)

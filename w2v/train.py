@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import sys
 import tempfile
 import threading
 import time
 import types
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -26,11 +28,19 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import __version__
-from .errors import ArgumentParser, W2VError, run_cli
-from .outdir import save_model
+from .corpus import list_files
+from .errors import ArgumentParser, Interrupted, W2VError, run_cli
+from .outdir import check_output_dir, save_model
+from .resume import RunState, load_run, partial_info, resume_options
+from .safety import SignalGuard, check_disk, check_memory, check_not_input, enospc, human, probe_writable, work_dir
 from .vocab import EncodedCorpus, Vocabulary, encode_corpus, keep_probabilities, noise_distribution
 
 JOB_WORDS = 10_000
+MAX_DIM = 100_000
+MAX_WINDOW = 100_000
+MAX_NEGATIVE = 10_000
+MAX_EPOCHS = 1_000_000
+MAX_THREADS = 1_024
 
 
 @dataclass
@@ -57,18 +67,19 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         """Raise :class:`W2VError` naming the first invalid option and how to fix it."""
+        # Upper bounds keep the kernel's work arrays and the schedule's int64 word counts sane.
         checks = [
-            (self.dim > 0, "dim must be > 0"),
-            (self.window >= 1, "window must be >= 1"),
-            (self.negative >= 0, "negative must be >= 0"),
-            (self.epochs >= 1, "epochs must be >= 1"),
-            (self.alpha > 0, "alpha must be > 0"),
+            (0 < self.dim <= MAX_DIM, f"dim must be between 1 and {MAX_DIM:,}"),
+            (1 <= self.window <= MAX_WINDOW, f"window must be between 1 and {MAX_WINDOW:,}"),
+            (0 <= self.negative <= MAX_NEGATIVE, f"negative must be between 0 and {MAX_NEGATIVE:,}"),
+            (1 <= self.epochs <= MAX_EPOCHS, f"epochs must be between 1 and {MAX_EPOCHS:,}"),
+            (0 < self.alpha < 1, "alpha must be a finite number with 0 < alpha < 1 (word2vec: 0.025)"),
             (0 <= self.min_alpha <= self.alpha, "min_alpha must be between 0 and alpha"),
-            (self.sample >= 0, "sample must be >= 0 (0 disables subsampling)"),
-            (np.isfinite(self.ns_exponent), "ns_exponent must be a finite number"),
+            (0 <= self.sample < float("inf"), "sample must be a finite number >= 0 (0 disables subsampling)"),
+            (abs(self.ns_exponent) <= 10, "ns_exponent must be a finite number between -10 and 10"),
             (self.min_count >= 1, "min_count must be >= 1"),
             (self.max_vocab is None or self.max_vocab >= 1, "max_vocab must be >= 1"),
-            (self.threads >= 1, "threads must be >= 1"),
+            (1 <= self.threads <= MAX_THREADS, f"threads must be between 1 and {MAX_THREADS:,}"),
             (self.max_sentence_length >= 1, "max_sentence_length must be >= 1"),
             (self.seed >= 0, "seed must be >= 0"),
         ]
@@ -100,46 +111,65 @@ class TrainResult:
     info: dict
 
 
-def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[np.ndarray, np.ndarray, dict]:
+def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: RunState | None = None,
+                should_stop: Callable[[], bool] = lambda: False,
+                on_epoch: Callable[[RunState], None] | None = None) -> tuple[RunState, dict]:
+    """Run the epochs from ``state`` (default: fresh tables) until done or ``should_stop()``.
+
+    ``should_stop`` is polled before each job is handed out: the jobs already running finish, and
+    the returned state's ``(epoch, job)`` is the first job not run. ``on_epoch`` is called with the
+    state after every epoch but the last (checkpoints).
+    """
     from . import kernels  # imported here: numba compiles on first use, not on `import w2v`
 
     V, dim = len(enc.vocab), cfg.dim
-    rng = np.random.default_rng(cfg.seed)
-    syn0 = ((rng.random((V, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
-    syn1 = np.zeros((V, dim), dtype=np.float32)
+    if state is None:
+        rng = np.random.default_rng(cfg.seed)
+        syn0 = ((rng.random((V, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+        syn1 = np.zeros((V, dim), dtype=np.float32)
+        state = RunState(syn0, syn1)
+    syn0, syn1 = state.syn0, state.syn1
     keep = keep_probabilities(enc.vocab.counts, cfg.sample)
-    alias_prob, alias_idx = kernels.build_alias(noise_distribution(enc.vocab.counts, cfg.ns_exponent))
+    noise = noise_distribution(enc.vocab.counts, cfg.ns_exponent)
+    if not np.isfinite(noise).all():
+        raise W2VError(f"invalid --ns-exponent {cfg.ns_exponent}: the noise distribution count**exponent "
+                       "overflows; use a value near 0.75")
+    alias_prob, alias_idx = kernels.build_alias(noise)
     bounds = job_bounds(enc.starts)
     n_jobs = len(bounds) - 1
     corpus_words = len(enc.ids)
     total_words = cfg.epochs * corpus_words
 
-    epoch_loss: list[float] = []
-    epoch_seconds: list[float] = []
-    words_trained = 0
     bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="train", disable=None if progress else True,
                dynamic_ncols=True, smoothing=0.1)
+    bar.update(state.epoch * corpus_words + (int(enc.starts[bounds[state.job]]) if state.job < n_jobs else 0))
     # An empty job first: numba compiles (or loads its cache) here, outside the timed epochs.
     t_compile = time.perf_counter()
     kernels.train_job(syn0, syn1, enc.ids, enc.starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
                       cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha, 0, total_words, 0)
     compile_seconds = time.perf_counter() - t_compile
     t_start = time.perf_counter()
-    for epoch in range(cfg.epochs):
+    stopped = False
+    for epoch in range(state.epoch, cfg.epochs):
         t_epoch = time.perf_counter()
         lock = threading.Lock()
-        next_job = iter(range(n_jobs))
+        first = state.job if epoch == state.epoch else 0
+        next_job = iter(range(first, n_jobs))
+        handed = [first]  # jobs handed out so far: every one handed out is finished before we stop
         tally = np.zeros((cfg.threads, 4), dtype=np.float64)  # nll, pairs, words, trained
+        if first:
+            tally[0] = state.tally
         errors: list[BaseException] = []
 
         def worker(tid: int, epoch: int = epoch, next_job=next_job, lock=lock, tally=tally,
-                   errors=errors) -> None:
+                   errors=errors, handed=handed) -> None:
             try:
                 while True:
                     with lock:
-                        j = next(next_job, None)
-                    if j is None:
-                        return
+                        j = None if should_stop() else next(next_job, None)
+                        if j is None:
+                            return
+                        handed[0] = j + 1
                     s0, s1 = int(bounds[j]), int(bounds[j + 1])
                     seed = (cfg.seed * 1_000_003 + epoch) * 10_000_019 + j
                     nll, pairs, done, trained = kernels.train_job(
@@ -149,13 +179,16 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
                         seed % (1 << 63),
                     )
                     tally[tid] += (nll, pairs, done, trained)
+            except ArithmeticError:  # the tables overflowed: a learning rate far too large
+                errors.append(W2VError(f"training diverged in epoch {epoch + 1} (arithmetic error in the "
+                                       f"kernel); lower --alpha (now {cfg.alpha})"))
             except BaseException as exc:  # surfaced in the main thread
                 errors.append(exc)
 
         threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(cfg.threads)]
         for t in threads:
             t.start()
-        shown = 0
+        shown = int(tally[:, 2].sum())
         while any(t.is_alive() for t in threads):
             threads[0].join(0.1)
             done = int(tally[:, 2].sum())
@@ -172,25 +205,55 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
         if errors:
             raise errors[0]
         bar.update(int(tally[:, 2].sum()) - shown)
-        epoch_loss.append(float(tally[:, 0].sum() / max(tally[:, 1].sum(), 1)))
-        epoch_seconds.append(time.perf_counter() - t_epoch)
-        words_trained += int(tally[:, 3].sum())
+        totals = tally.sum(axis=0) if cfg.threads > 1 else tally[0]
+        if handed[0] < n_jobs:  # stopped inside the epoch
+            state.epoch, state.job, state.tally = epoch, handed[0], [float(x) for x in totals]
+            stopped = True
+            break
+        state.epoch_seconds.append(time.perf_counter() - t_epoch)
+        _check_epoch(syn0, syn1, totals, epoch, cfg, enc)
+        state.epoch_loss.append(float(totals[0] / max(totals[1], 1)))
+        state.words_trained += int(totals[3])
+        state.epoch, state.job, state.tally = epoch + 1, 0, [0.0, 0.0, 0.0, 0.0]
+        if on_epoch is not None and epoch + 1 < cfg.epochs and not should_stop():
+            on_epoch(state)
     bar.close()
     seconds = time.perf_counter() - t_start
     info = {
-        "epoch_loss": epoch_loss,
-        "epoch_seconds": [round(s, 3) for s in epoch_seconds],
+        "epoch_loss": state.epoch_loss,
+        "epoch_seconds": [round(s, 3) for s in state.epoch_seconds],
         "train_seconds": round(seconds, 3),
         "words_per_second": round(total_words / max(seconds, 1e-9)),
-        "words_trained_after_subsampling": words_trained,
+        "words_trained_after_subsampling": state.words_trained,
         "jobs_per_epoch": n_jobs,
         "compile_seconds": round(compile_seconds, 3),
     }
-    return syn0, syn1, info
+    if stopped or state.epoch < cfg.epochs:
+        words_done = state.epoch * corpus_words + (int(enc.starts[bounds[state.job]]) if state.job < n_jobs else 0)
+        info["partial"] = partial_info(state, n_jobs, words_done, total_words, "")
+    return state, info
 
 
-def train(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progress: bool = True,
-          cache_dir: str | os.PathLike | None = None, **options) -> TrainResult:
+def _check_epoch(syn0: np.ndarray, syn1: np.ndarray, totals: np.ndarray, epoch: int, cfg: TrainConfig,
+                 enc: EncodedCorpus) -> None:
+    """After an epoch: refuse a run that trained nothing or whose tables are no longer finite."""
+    if totals[1] == 0:
+        st = enc.stats
+        raise W2VError(
+            f"training updated nothing: no word had a context word in epoch {epoch + 1} "
+            f"({st.get('kept_tokens', 0):,} kept tokens in {st.get('sentences', 0):,} sentences; a sentence needs "
+            f"two kept words). Is the corpus one word a line, or --max-sentence-length ({cfg.max_sentence_length}) "
+            f"or --min-count ({cfg.min_count}) too small?")
+    for name, table in (("input", syn0), ("output", syn1)):
+        if not np.isfinite(table).all():
+            raise W2VError(f"training diverged: the {name} vectors hold NaN or infinity after epoch {epoch + 1}; "
+                           f"lower --alpha (now {cfg.alpha})")
+
+
+def train(corpus: str | os.PathLike | None, out: str | os.PathLike | None = None, progress: bool = True,
+          cache_dir: str | os.PathLike | None = None, force: bool = False, checkpoint: bool = False,
+          resume: str | os.PathLike | None = None, stop: Callable[[], bool] | None = None,
+          **options) -> TrainResult:
     """Learn an embedding table from ``corpus`` (file, directory or ``-``).
 
     ``options`` are the fields of :class:`TrainConfig` (``dim``, ``window``, ``negative``,
@@ -198,36 +261,130 @@ def train(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progr
     ``max_vocab``, ``cbow``, ``shared_negatives``, ``threads``, ``seed``, ``lowercase``,
     ``max_sentence_length``, ``save_context``). With ``out``, the table is also saved there
     (``embeddings.npy``, ``vocab.txt``, ``config.json``; ``context.npy`` with
-    ``save_context``). The encoded ids live in a temporary directory under ``cache_dir``
-    (default: the system's) and are removed afterwards.
+    ``save_context``), replacing the directory whole; a non-empty directory that is not a w2v
+    model is refused unless ``force``. The output location, free space and memory are checked
+    before the work (:mod:`w2v.safety`). The encoded ids live in a temporary directory under
+    ``cache_dir`` (default: the system's) and are removed afterwards.
+
+    ``checkpoint=True`` saves the run to ``out`` after every epoch as a partial model;
+    ``resume=DIR`` continues a partial or checkpointed run saved in ``DIR`` (its options are
+    kept; ``corpus`` may be None to use the saved corpus path). SIGINT and SIGTERM (and ``stop()``
+    turning true, polled between jobs) stop the run after the current jobs: a partial model is
+    saved to ``out`` and :class:`~w2v.errors.Interrupted` is raised (its ``result`` holds the
+    partial :class:`TrainResult`).
     """
     known = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(options) - known)
     if unknown:
         raise W2VError(f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+    start = None
+    if resume is not None:
+        saved_config, saved_words, saved_counts, start = load_run(resume)
+        options = resume_options(saved_config, options, TrainConfig, resume)
+        corpus = corpus if corpus is not None else saved_config.get("corpus")
+    if corpus is None:
+        raise W2VError("no corpus given")
     cfg = TrainConfig(**options).validate()
+    if checkpoint and out is None:
+        raise W2VError("--checkpoint needs an output directory (--out)")
+    _check_paths(corpus, out, cache_dir, force, resume)
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="w2v-ids-", dir=cache_dir) as workdir:
-        enc = encode_corpus(corpus, workdir, cfg.min_count, cfg.max_vocab, cfg.lowercase,
-                            cfg.max_sentence_length, progress)
-        if progress and enc.stats["invalid_utf8"]:
-            print(f"warning: replaced {enc.stats['invalid_utf8']} invalid UTF-8 sequence(s) in {corpus}",
-                  file=sys.stderr)
-        syn0, syn1, run_info = _run_epochs(enc, cfg, progress)
-        del enc.ids
-    info = {
-        "method": "cbow" if cfg.cbow else "sgns",
-        "corpus": str(corpus),
-        **asdict(cfg),
-        "corpus_stats": enc.stats,
-        **run_info,
-        "total_seconds": round(time.perf_counter() - t0, 3),
-        "versions": _versions(),
-    }
-    result = TrainResult(syn0, enc.vocab, syn1, info)
-    if out is not None:
-        save_model(out, syn0, enc.vocab.words, enc.vocab.counts, info, syn1 if cfg.save_context else None)
+    with SignalGuard() as guard:
+        should_stop = guard.requested if stop is None else (lambda: guard.requested() or stop())
+        with work_dir(cache_dir) as workdir:
+            try:
+                enc = encode_corpus(corpus, workdir, cfg.min_count, cfg.max_vocab, cfg.lowercase,
+                                    cfg.max_sentence_length, progress)
+            except OSError as exc:
+                raise W2VError(f"cannot write the encoded corpus to {workdir}: {exc.strerror or exc}"
+                               f"{'; free space there or use --cache-dir' if enospc(exc) else ''}") from None
+            if progress and enc.stats["invalid_utf8"]:
+                print(f"warning: replaced {enc.stats['invalid_utf8']} invalid UTF-8 sequence(s) in {corpus}",
+                      file=sys.stderr)
+            if start is not None and (enc.vocab.words != saved_words or
+                                      not np.array_equal(enc.vocab.counts, saved_counts)):
+                raise W2VError(f"the corpus {corpus} is not the one the run in {resume} was trained on "
+                               "(its vocabulary or counts differ)")
+            _check_resources(len(enc.vocab), cfg, out, checkpoint)
+
+            def base_info(run_info: dict) -> dict:
+                return {"method": "cbow" if cfg.cbow else "sgns", "corpus": str(corpus), **asdict(cfg),
+                        "corpus_stats": enc.stats, **run_info, "total_seconds": round(time.perf_counter() - t0, 3),
+                        "versions": _versions()}
+
+            def save_partial(state: RunState, run_info: dict, reason: str) -> None:
+                info = base_info(run_info)
+                info["partial"] = {**info.get("partial", {}), "reason": reason}
+                info["resume_state"] = state.to_config()
+                save_model(out, state.syn0, enc.vocab.words, enc.vocab.counts, info, state.syn1, force=force)
+
+            def on_epoch(state: RunState) -> None:
+                words = state.epoch * len(enc.ids)
+                save_partial(state, {"partial": partial_info(state, len(job_bounds(enc.starts)) - 1, words,
+                                                             cfg.epochs * len(enc.ids), "checkpoint")},
+                             "checkpoint")
+
+            with guard.stopping():
+                state, run_info = _run_epochs(enc, cfg, progress, start, should_stop,
+                                              on_epoch if checkpoint else None)
+                del enc.ids
+                info = base_info(run_info)
+                result = TrainResult(state.syn0, enc.vocab, state.syn1, info)
+                if "partial" in run_info:
+                    reason = guard.name or "stopped"
+                    if out is not None:
+                        save_partial(state, run_info, reason)
+                    p = run_info["partial"]
+                    where = (f"partial model saved to {out} (resume with: python -m w2v.train --resume {out})"
+                             if out is not None else "nothing saved (no output directory)")
+                    exc = Interrupted(f"interrupted by {reason} after {p['epochs_done']} of {cfg.epochs} epochs "
+                                      f"and {p['jobs_done']} of {p['jobs_per_epoch']} jobs of the next; {where}",
+                                      guard.signum or signal.SIGINT)
+                    exc.result = result
+                    raise exc
+                if out is not None:
+                    save_model(out, state.syn0, enc.vocab.words, enc.vocab.counts, info,
+                               state.syn1 if cfg.save_context else None, force=force)
+        if guard.requested():  # a signal during the final save: the model is complete, but say so
+            raise Interrupted(f"interrupted by {guard.name} while saving; the model in {out} is complete",
+                              guard.signum)
     return result
+
+
+def _check_paths(corpus, out, cache_dir, force: bool, resume) -> None:
+    """Refuse, before any work, outputs that would overwrite an input or cannot be written."""
+    corpus_path = None if str(corpus) == "-" else corpus
+    if out is not None:
+        check_not_input({"--out": out}, {"corpus": corpus_path})
+        if resume is None or os.path.realpath(out) != os.path.realpath(resume):
+            check_output_dir(out, force)
+        else:
+            probe_writable(out, "--out")
+    if cache_dir is not None:
+        if not Path(cache_dir).is_dir():
+            raise W2VError(f"--cache-dir {cache_dir} is not a directory")
+        if out is not None:
+            check_not_input({"--cache-dir": cache_dir}, {"--out": out})
+    probe_writable(cache_dir or tempfile.gettempdir(), "--cache-dir")
+    if corpus_path is not None:
+        files = list_files(corpus_path)
+        size = sum(p.stat().st_size * (3 if p.suffix.lower() in (".gz", ".bz2", ".xz") else 1) for p in files)
+        tokens = size // 6  # English text averages about 6 bytes a token
+        check_disk(cache_dir or tempfile.gettempdir(), 8 * tokens,
+                   f"the encoded corpus (4 bytes a token, twice while encoding; ~{tokens:,} tokens estimated "
+                   f"from {human(size)} of text)", "use --cache-dir on a larger disk")
+
+
+def _check_resources(vocab_size: int, cfg: TrainConfig, out, checkpoint: bool) -> None:
+    """Refuse, before the tables are allocated, a run whose tables do not fit in memory or whose
+    model does not fit on the output disk."""
+    table = vocab_size * cfg.dim * 4
+    check_memory(2 * table, f"the input and output tables ({vocab_size:,} words x {cfg.dim} dims x 4 bytes x 2)",
+                 "lower --dim or --max-vocab, or raise --min-count")
+    if out is not None:
+        n_tables = 2 if (cfg.save_context or checkpoint) else 1
+        need = n_tables * table + vocab_size * 24
+        check_disk(out, need, f"the model ({n_tables} table(s) of {vocab_size:,} x {cfg.dim} float32)")
 
 
 def _versions() -> dict:
@@ -254,7 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Learn a word-embedding table with skip-gram negative sampling (or CBOW).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin")
+    p.add_argument("corpus", nargs="?",
+                   help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin (with --resume: "
+                        "default the resumed run's corpus)")
     p.add_argument("--out", help="output directory (default: <corpus name>-w2v)")
     p.add_argument("--dim", type=int, default=d.dim, help="vector dimensionality")
     p.add_argument("--window", type=int, default=d.window, help="max context distance (reduced at random)")
@@ -280,6 +439,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--neighbors", nargs="*", default=None, metavar="WORD",
                    help="after training, print nearest neighbours of these words")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--force", action="store_true",
+                   help="write into --out even if it is a non-empty directory that is not a w2v model "
+                        "(its other files are kept)")
+    p.add_argument("--checkpoint", action="store_true",
+                   help="save the run to --out after every epoch (a partial model --resume continues)")
+    p.add_argument("--resume", metavar="DIR",
+                   help="continue the partial or checkpointed run saved in DIR with its options (only --threads "
+                        "may change; --out defaults to DIR). SIGINT/SIGTERM save such a partial run.")
     return p
 
 
@@ -292,18 +459,22 @@ def _neighbours(emb: np.ndarray, vocab: Vocabulary, words: list[str], topn: int 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     opts = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
-    out = Path(args.out) if args.out else default_out(args.corpus)
-    if out.exists() and not out.is_dir():
-        raise W2VError(f"--out {out} exists and is not a directory")
-    if args.cache_dir and not Path(args.cache_dir).is_dir():
-        raise W2VError(f"--cache-dir {args.cache_dir} is not a directory")
-    result = train(args.corpus, out=out, progress=not args.quiet, cache_dir=args.cache_dir, **opts)
+    if args.resume:  # only the options given on the command line (they must agree with the saved run)
+        opts = {k: v for k, v in opts.items() if v != parser.get_default(k)}
+        out = Path(args.out) if args.out else Path(args.resume)
+    elif args.corpus is None:
+        raise W2VError("the following arguments are required: corpus")
+    else:
+        out = Path(args.out) if args.out else default_out(args.corpus)
+    result = train(args.corpus, out=out, progress=not args.quiet, cache_dir=args.cache_dir, force=args.force,
+                   checkpoint=args.checkpoint, resume=args.resume, **opts)
     if not args.quiet:
         info = result.info
         st = info["corpus_stats"]
-        print(f"{info['method']}: {st['tokens']:,} tokens, {len(result.vocab):,} words x {args.dim} dims, "
+        print(f"{info['method']}: {st['tokens']:,} tokens, {len(result.vocab):,} words x {info['dim']} dims, "
               f"{info['epochs']} epochs in {info['train_seconds']:.1f}s "
               f"({info['words_per_second']:,.0f} words/s), final loss {info['epoch_loss'][-1]:.4f} -> {out}/")
     if args.neighbors:
