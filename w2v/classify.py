@@ -14,7 +14,8 @@ import numpy as np
 
 from .errors import ArgumentParser, W2VError, run_cli
 from .export import POLICIES
-from .outdir import save_model
+from .outdir import check_output_dir, save_model
+from .safety import check_not_input, check_range
 from .supervised import DEFAULT_LR, OPTIMIZERS, load_dataset, stratified_split, tokenize, train_and_evaluate
 
 
@@ -62,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the trained table as a w2v model directory (words of the training index; "
                    "row i = index i + 2)")
     p.add_argument("--quiet", action="store_true", help="print only the test accuracy")
+    p.add_argument("--force", action="store_true", help="with --save-embeddings: write into a non-empty "
+                   "directory that is not a w2v model (its other files are kept)")
     return p
 
 
@@ -73,6 +76,15 @@ def main(argv: list[str] | None = None) -> int:
             raise W2VError(f"--{name.replace('_', '-')} must be at least 1")
     if args.max_len is not None and args.max_len < 1:
         raise W2VError("--max-len must be at least 1")
+    for option, value, low, high in (("--dim", args.dim, 1, 100_000), ("--lr", args.lr, 0, 1e6),
+                                     ("--test-size", args.test_size, 0, 1), ("--val-size", args.val_size, 0, 1),
+                                     ("--seed", args.seed, 0, None)):
+        check_range(option, value, low, high, low_open=option in ("--lr", "--test-size"),
+                    high_open=option in ("--test-size", "--val-size"))
+    if args.save_embeddings:  # before the work: never overwrite an input or a directory of the user's
+        check_not_input({"--save-embeddings": args.save_embeddings},
+                        {**{f"data {p}": p for p in args.data}, "--init": args.init})
+        check_output_dir(args.save_embeddings, args.force, "--save-embeddings")
     data = load_dataset(args.data, encoding=args.encoding, delimiter=args.delimiter,
                         label_column=args.label_column, text_column=args.text_column, header=args.header)
     if len(data) < 10:
@@ -92,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         table = result.classifier.embedding.table
         save_model(args.save_embeddings, table[2:], result.vocabulary[2:], result.train_counts[2:],
                    {"method": "supervised", "classes": data.classes, "init": args.init, "freeze": args.freeze,
-                    "seed": args.seed, "test_accuracy": result.test_accuracy})
+                    "seed": args.seed, "test_accuracy": result.test_accuracy}, force=args.force)
     if args.quiet:
         print(f"{result.test_accuracy:.4f}")
         return 0

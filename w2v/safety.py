@@ -328,3 +328,28 @@ class SignalGuard:
 def enospc(exc: OSError) -> bool:
     """True for 'no space left' and 'quota exceeded' errors."""
     return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+# -- numeric options -------------------------------------------------------------------------------
+
+
+def check_range(option: str, value, low: float | None = None, high: float | None = None,
+                low_open: bool = False, high_open: bool = False) -> None:
+    """Refuse an option value that is not a finite number in ``[low, high]`` (``(`` / ``)`` where open)."""
+    import math
+
+    if value is None:
+        return
+    try:
+        finite = math.isfinite(value)
+    except (TypeError, OverflowError):
+        finite = False
+    ok = finite and not (
+        (low is not None and (value < low or (low_open and value == low)))
+        or (high is not None and (value > high or (high_open and value == high)))
+    )
+    if not ok:
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        interval = f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
+        raise W2VError(f"invalid {option} {value}: must be a finite number in {interval}")

@@ -21,7 +21,6 @@ import argparse
 import os
 import platform
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +31,9 @@ import scipy.sparse as sp
 from . import __version__
 from .cooc import WEIGHTINGS, cooccurrence
 from .errors import ArgumentParser, W2VError, run_cli
-from .outdir import save_model
+from .outdir import check_output_dir, save_model
 from .ppmi import ppmi
+from .safety import SignalGuard, check_finite_rows, check_memory, check_not_input, check_range, work_dir
 from .vocab import encode_corpus
 
 METHODS = ("svd", "pca")
@@ -161,6 +161,7 @@ def build(
     lowercase: bool = False,
     max_sentence_length: int = 10_000,
     progress: bool = True,
+    force: bool = False,
 ) -> FactorResult:
     """Corpus → encode → co-occurrence counts → SPPMI-SVD or PCA → (optionally) a model directory.
 
@@ -180,13 +181,22 @@ def build(
         raise W2VError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
     if cds <= 0 or neg <= 0:
         raise W2VError("cds and neg must be > 0")
+    for option, value, low, high in (("--dim", dim, 1, 100_000), ("--window", window, 1, 100_000),
+                                     ("--sample", sample, 0, None), ("--cds", cds, 0, 100), ("--neg", neg, 0, None),
+                                     ("--eig", eig, 0, 100), ("--seed", seed, 0, None), ("--threads", threads, 1, 1024),
+                                     ("--max-sentence-length", max_sentence_length, 1, None)):
+        check_range(option, value, low, high, low_open=option in ("--cds", "--neg"))
+    if out is not None:
+        check_not_input({"--out": out}, {"corpus": None if str(corpus) == "-" else corpus})
+        check_output_dir(out, force)
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="w2v-ids-") as workdir:
+    with SignalGuard(), work_dir() as workdir:  # SIGINT/SIGTERM: clean up and stop (nothing is half-written)
         enc = encode_corpus(corpus, workdir, min_count=min_count, lowercase=lowercase,
                             max_sentence_length=max_sentence_length, progress=progress)
         n = len(enc.vocab) if max_vocab is None else min(len(enc.vocab), max_vocab)
         if not 1 <= dim < n:
             raise W2VError(f"dim must be below the vocabulary size ({n} words), got {dim}")
+        check_memory(3 * n * dim * 8, f"the {n:,} x {dim} factors", "lower --max-vocab or --dim")
         t1 = time.perf_counter()
         counts = cooccurrence(enc.ids, enc.starts, len(enc.vocab), window=window, weighting=weighting,
                               sample=sample, counts=enc.vocab.counts, max_vocab=n, seed=seed, threads=threads,
@@ -216,7 +226,8 @@ def build(
                      "platform": platform.platform()},
     }
     if out is not None:
-        save_model(out, vectors, words, word_counts, info)
+        check_finite_rows(vectors, words, "the factorization")
+        save_model(out, vectors, words, word_counts, info, force=force)
     return FactorResult(vectors, words, word_counts, info)
 
 
@@ -247,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="counting threads (default: all cores)")
     p.add_argument("--seed", type=int, default=1, help="seed of subsampling and the SVD start vector")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--force", action="store_true",
+                   help="write into --out even if it is a non-empty directory that is not a w2v model")
     return p
 
 
@@ -259,12 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.sample < 0:
         raise W2VError(f"--sample must be >= 0, got {args.sample}")
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise W2VError(f"--out {out} exists and is not a directory")
     res = build(args.corpus, out, method=args.method, dim=args.dim, window=args.window, weighting=args.weighting,
                 sample=args.sample, cds=args.cds, neg=args.neg, eig=args.eig, add_context=args.add_context,
                 max_vocab=args.max_vocab or None, min_count=args.min_count, solver=args.solver, seed=args.seed,
-                threads=args.threads, lowercase=args.lowercase, progress=not args.quiet)
+                threads=args.threads, lowercase=args.lowercase, progress=not args.quiet, force=args.force)
     if not args.quiet:
         i = res.info
         print(f"{args.method}: {len(res.words):,} words x {args.dim} dims, {i['cooc_nnz']:,} co-occurring pairs; "

@@ -88,11 +88,12 @@ class Vectors:
         """Wrap an in-memory matrix and its word list (no copy if ``matrix`` is already float32)."""
         return cls(matrix, words, counts)
 
-    def save(self, path: str | os.PathLike, config: dict | None = None) -> Path:
-        """Write the table as a w2v output directory; returns the directory."""
+    def save(self, path: str | os.PathLike, config: dict | None = None, force: bool = False) -> Path:
+        """Write the table as a w2v output directory, replaced whole (``force``: write into a
+        non-empty directory that is not a w2v model); returns the directory."""
         from .outdir import save_model
 
-        return save_model(path, self.matrix, self.words, self.counts, config or {})
+        return save_model(path, self.matrix, self.words, self.counts, config or {}, force=force)
 
     # -- lookup ---------------------------------------------------------------------------------------
 
