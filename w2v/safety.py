@@ -28,7 +28,7 @@ from pathlib import Path
 from .errors import Interrupted, W2VError
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-_OWNED = re.compile(r"(?:w2v-ids|\.w2v-(?:tmp|old))-(\d+)-")
+_OWNED = re.compile(r"^(?:w2v-ids|\.(?:.*\.)?w2v-(?:tmp|old))-(\d+)-")
 
 
 # -- owned temporary names -------------------------------------------------------------------------
@@ -51,7 +51,7 @@ def pid_alive(pid: int) -> bool:
 
 def owner_pid(name: str) -> int | None:
     """The PID recorded in a w2v temporary name, or None if ``name`` is not one."""
-    m = _OWNED.search(name)
+    m = _OWNED.match(name)
     return int(m.group(1)) if m else None
 
 

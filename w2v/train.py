@@ -243,7 +243,8 @@ def _check_epoch(syn0: np.ndarray, syn1: np.ndarray, totals: np.ndarray, epoch: 
             f"training updated nothing: no word had a context word in epoch {epoch + 1} "
             f"({st.get('kept_tokens', 0):,} kept tokens in {st.get('sentences', 0):,} sentences; a sentence needs "
             f"two kept words). Is the corpus one word a line, or --max-sentence-length ({cfg.max_sentence_length}) "
-            f"or --min-count ({cfg.min_count}) too small?")
+            f"or --min-count ({cfg.min_count}) too small, or does --sample ({cfg.sample:g}) drop nearly every word "
+            "of a tiny corpus?")
     for name, table in (("input", syn0), ("output", syn1)):
         if not np.isfinite(table).all():
             raise W2VError(f"training diverged: the {name} vectors hold NaN or infinity after epoch {epoch + 1}; "
@@ -363,8 +364,10 @@ def _check_paths(corpus, out, cache_dir, force: bool, resume) -> None:
     if cache_dir is not None:
         if not Path(cache_dir).is_dir():
             raise W2VError(f"--cache-dir {cache_dir} is not a directory")
-        if out is not None:
-            check_not_input({"--cache-dir": cache_dir}, {"--out": out})
+        cache, target = Path(os.path.realpath(cache_dir)), Path(os.path.realpath(out)) if out is not None else None
+        if target is not None and (cache == target or target in cache.parents):
+            raise W2VError(f"--cache-dir {cache_dir} lies inside --out {out}, which is replaced when the model is "
+                           "saved; choose a --cache-dir outside it")
     probe_writable(cache_dir or tempfile.gettempdir(), "--cache-dir")
     if corpus_path is not None:
         files = list_files(corpus_path)

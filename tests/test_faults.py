@@ -1,0 +1,448 @@
+"""Fault injection: nothing is lost, nothing half-written, no silent garbage (issue 10).
+
+Signals are sent to real subprocesses at points the test can see (the encoded-corpus directory
+exists; a checkpoint was written); failures inside a save are injected by patching the file
+operations the save uses. Every case asserts that the previous model still loads bit-identically
+or the new one is complete, and that no temporary file survives the next run.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import w2v.outdir as outdir
+import w2v.train as train_mod
+from w2v import export as export_mod
+from w2v import formats
+from w2v.errors import Interrupted, W2VError
+from w2v.outdir import load_model, save_model
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """60 Zipf-distributed words, 10,000 lines of 10: 100k tokens, 10 jobs an epoch."""
+    rng = np.random.default_rng(0)
+    words = np.array([f"w{i}" for i in range(60)])
+    p = 1.0 / np.arange(1, 61)
+    ids = rng.choice(60, size=(10_000, 10), p=p / p.sum())
+    path = tmp_path_factory.mktemp("corpus") / "c.txt"
+    path.write_text("\n".join(" ".join(row) for row in words[ids]) + "\n")
+    return path
+
+
+OPTS = ["--dim", "8", "--min-count", "1", "--threads", "1", "--quiet"]
+KW = dict(dim=8, min_count=1, threads=1, progress=False)
+
+
+def cli(tool: str, *args, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", f"w2v.{tool}", *map(str, args)], capture_output=True, text=True,
+                          env=ENV, timeout=120, **kw)
+
+
+def snapshot(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+
+
+def leftovers(*dirs: Path) -> list[str]:
+    return [p.name for d in dirs if d.exists() for p in d.iterdir() if "w2v-" in p.name and ("tmp" in p.name or
+            "old" in p.name or p.name.startswith("w2v-ids"))]
+
+
+def one_line_error(r: subprocess.CompletedProcess, tool: str, *needles: str) -> None:
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"w2v.{tool}: error: ") and lines[0].endswith("(see --help)"), \
+        r.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+@pytest.fixture
+def old_model(tmp_path) -> tuple[Path, dict[str, bytes]]:
+    out = tmp_path / "model"
+    save_model(out, np.arange(12, dtype=np.float32).reshape(4, 3), ["a", "b", "c", "d"], [4, 3, 2, 1],
+               {"old": True}, context=np.ones((4, 3), np.float32))
+    return out, snapshot(out)
+
+
+# -- the directory is replaced whole or not at all ---------------------------------------------------
+
+
+def test_retrain_leaves_no_stale_file(corpus, tmp_path):
+    out = tmp_path / "m"
+    train_mod.train(corpus, out=out, epochs=1, save_context=True, **KW)
+    assert (out / "context.npy").exists()
+    train_mod.train(corpus, out=out, epochs=1, **KW)
+    assert sorted(os.listdir(out)) == ["config.json", "embeddings.npy", "vocab.txt"]
+    assert load_model(out, context=True).context is None
+
+
+@pytest.mark.parametrize("target,nth", [("np.save", 1), ("np.save", 2), ("write_text", 1), ("os.rename", 2)])
+def test_full_disk_during_save_keeps_previous_model(old_model, monkeypatch, target, nth):
+    out, before = old_model
+    calls = []
+
+    def failing(real):
+        def f(*a, **k):
+            calls.append(1)
+            if len(calls) == nth:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real(*a, **k)
+        return f
+
+    if target == "np.save":
+        monkeypatch.setattr(outdir.np, "save", failing(np.save))
+    elif target == "write_text":
+        monkeypatch.setattr(Path, "write_text", failing(Path.write_text))
+    else:  # the rename that moves the new directory in
+        monkeypatch.setattr(outdir.os, "rename", failing(os.rename))
+    with pytest.raises(W2VError, match="No space left on device.*previous model is unchanged"):
+        save_model(out, np.zeros((2, 3), np.float32), ["x", "y"], [1, 1], {"new": True},
+                   context=np.zeros((2, 3), np.float32))
+    monkeypatch.undo()
+    assert snapshot(out) == before
+    assert leftovers(out.parent) == []
+
+
+_KILL_AT = """
+import os, signal, sys, numpy as np
+import w2v.outdir as o
+point = sys.argv[2]
+if point == "write":
+    real = np.save
+    def save(*a, **k):
+        real(*a, **k)
+        os.kill(os.getpid(), signal.SIGKILL)
+    o.np.save = save
+else:
+    real = os.rename
+    n = []
+    def rename(a, b):
+        real(a, b)
+        n.append(1)
+        if len(n) == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+    o.os.rename = rename
+o.save_model(sys.argv[1], np.zeros((2, 3), np.float32), ["x", "y"], [1, 1], {"new": True})
+"""
+
+
+@pytest.mark.parametrize("point", ["write", "between-renames"])
+def test_sigkill_during_save(old_model, point):
+    out, before = old_model
+    r = subprocess.run([sys.executable, "-c", _KILL_AT, str(out), point], env=ENV, capture_output=True)
+    assert r.returncode == -signal.SIGKILL
+    assert leftovers(out.parent)  # the killed run could not clean up ...
+    model = load_model(out, context=True)  # ... but the model loads: the old one, moved back if need be
+    assert snapshot(out) == before and model.config == {"old": True}
+    save_model(out, np.zeros((2, 3), np.float32), ["x", "y"], [1, 1])  # the next run
+    assert leftovers(out.parent) == [] and load_model(out).words == ["x", "y"]
+
+
+def test_signal_during_swap_is_held_back(corpus, tmp_path, monkeypatch):
+    out = tmp_path / "m"
+    real = os.rename
+
+    def rename(a, b):
+        if Path(b) == out:
+            signal.raise_signal(signal.SIGTERM)  # arrives between the two renames
+        return real(a, b)
+
+    monkeypatch.setattr(outdir.os, "rename", rename)
+    with pytest.raises(Interrupted, match="while saving; the model in .* is complete"):
+        train_mod.train(corpus, out=out, epochs=1, **KW)
+    monkeypatch.undo()
+    assert load_model(out).config["epochs"] == 1 and "partial" not in load_model(out).config
+    assert leftovers(tmp_path) == []
+
+
+# -- user files and inputs are never overwritten ------------------------------------------------------
+
+
+def test_refuses_directory_of_the_user(corpus, tmp_path):
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "notes.txt").write_text("mine")
+    (user / "vocab.txt").write_text("not w2v's")
+    for tool, args in [("train", [corpus, "--out", user, *OPTS]), ("svd", [corpus, "--out", user, "--dim", "2"]),
+                       ("formats", [tmp_path / "none.txt", user])]:
+        one_line_error(cli(tool, *args), tool, "not a w2v model", "notes.txt", "--force")
+    assert (user / "vocab.txt").read_text() == "not w2v's"
+    train_mod.train(corpus, out=user, epochs=1, force=True, **KW)  # --force: model files in, other files kept
+    assert (user / "notes.txt").read_text() == "mine" and len(load_model(user).words) == 60
+
+
+def test_classify_save_embeddings_refuses_user_directory(tmp_path):
+    pos, neg, user = tmp_path / "pos.txt", tmp_path / "neg.txt", tmp_path / "user"
+    pos.write_text("good fine\n" * 10)
+    neg.write_text("bad awful\n" * 10)
+    user.mkdir()
+    (user / "config.json").write_text("{}")
+    (user / "data.csv").write_text("x")
+    one_line_error(cli("classify", pos, neg, "--save-embeddings", user, "--epochs", "1"), "classify",
+                   "not a w2v model")
+    one_line_error(cli("classify", pos, neg, "--save-embeddings", tmp_path, "--epochs", "1"), "classify",
+                   "contains the input")
+    assert (user / "config.json").read_text() == "{}"
+
+
+def test_output_that_is_an_input_is_refused(old_model, tmp_path, corpus):
+    model, before = old_model
+    index = tmp_path / "index.json"
+    index.write_text(json.dumps({"a": 1, "b": 2}))
+    for args, needle in [(["--vocab", index, "--out", index], "is also the input --vocab"),
+                         (["--vocab", index, "--out", tmp_path / "x.npy", "--missing", tmp_path / "x.npy"],
+                          "are the same file"),
+                         (["--vocab", index, "--out", tmp_path / "m.npy", "--missing", index], "is also the input"),
+                         (["--vocab", index, "--out", model / "embeddings.npy"], "inside the input MODEL")]:
+        one_line_error(cli("export", model, *args), "export", needle)
+    assert json.loads(index.read_text()) == {"a": 1, "b": 2} and snapshot(model) == before
+    one_line_error(cli("formats", model, model), "formats", "is also the input SRC")
+    one_line_error(cli("train", corpus, "--out", corpus.parent, *OPTS), "train", "contains the input corpus")
+    one_line_error(cli("train", corpus, "--out", model, "--cache-dir", model, *OPTS), "train", "--cache-dir")
+    assert snapshot(model) == before
+
+
+# -- checks before work -------------------------------------------------------------------------------
+
+
+def test_checks_before_work(corpus, tmp_path, monkeypatch):
+    import w2v.safety as safety
+
+    file = tmp_path / "f"
+    file.write_text("x")
+    with pytest.raises(W2VError, match="is a file, not a directory"):
+        train_mod.train(corpus, out=file / "m", **KW)
+    real = safety.shutil.disk_usage
+    monkeypatch.setattr(safety.shutil, "disk_usage", lambda p: real(p)._replace(free=1000))
+    with pytest.raises(W2VError, match=r"not enough free space for the encoded corpus .*need about .*, 1.0 kB free"):
+        train_mod.train(corpus, out=tmp_path / "m", cache_dir=tmp_path, **KW)
+    monkeypatch.undo()
+    monkeypatch.setattr(safety, "available_memory", lambda: 10_000)
+    with pytest.raises(W2VError, match=r"not enough memory for the input and output tables \(60 words x 100 dims"):
+        train_mod.train(corpus, out=tmp_path / "m", cache_dir=tmp_path, **{**KW, "dim": 100})
+    assert not (tmp_path / "m").exists() and leftovers(tmp_path) == []
+
+
+def test_huge_declared_sizes_refused_before_allocating(tmp_path, old_model):
+    r = cli("train", tmp_path / "nothing.txt", "--dim", 10**9)
+    one_line_error(r, "train", "--dim 1000000000")
+    big = tmp_path / "big.txt"
+    big.write_text("1000000000 300\nthe 0.1 0.2\n")
+    with pytest.raises(W2VError, match="header promises 1,000,000,000 vectors"):
+        formats.load_vectors(big)
+    big.write_bytes(b"1000000000 300\nthe " + np.zeros(300, "<f4").tobytes())
+    with pytest.raises(W2VError, match="header promises 1,000,000,000 vectors"):
+        formats.read_word2vec(big, binary=True)
+    index = tmp_path / "index.json"
+    index.write_text(json.dumps({"a": 1, "b": 10**12}))
+    one_line_error(cli("export", old_model[0], "--vocab", index, "--out", tmp_path / "o.npy"), "export",
+                   "not enough memory", "largest index is 1,000,000,000,000")
+
+
+# -- signals: encoding, training, saving ---------------------------------------------------------------
+
+
+def _start(args, cache: Path, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "w2v.train", *map(str, args), "--cache-dir", str(cache)], env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _wait_for(cond, timeout=60.0):
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_signal_while_encoding(old_model, tmp_path, sig):
+    out, before = old_model
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    proc = _start(["-", "--out", out, *OPTS], cache, stdin=subprocess.PIPE)
+    proc.stdin.write("a b c d\n" * 1000)
+    proc.stdin.flush()
+    _wait_for(lambda: any(cache.iterdir()))  # the encoded corpus is being written
+    proc.send_signal(sig)
+    proc.stdin.close()
+    proc.wait(60)
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -sig and leftovers(cache)
+        assert cli("train", "-", "--out", tmp_path / "m2", "--cache-dir", cache, *OPTS,
+                   "--sample", "0", input="a b c d\n" * 10).returncode == 0  # the next run cleans up
+    else:
+        assert proc.returncode == 128 + sig
+        assert proc.stderr.read().strip().splitlines()[-1].startswith("w2v.train: interrupted by SIG")
+    assert leftovers(cache) == [] and snapshot(out) == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_signal_while_training_then_resume(corpus, tmp_path, sig):
+    """Stop a checkpointed run after its first checkpoint; resuming gives the uninterrupted table."""
+    args = [corpus, *OPTS, "--epochs", "40", "--seed", "3"]
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    ref = tmp_path / "ref"
+    out = tmp_path / "run"
+    proc = _start([*args, "--out", out, "--checkpoint"], cache)
+    _wait_for(lambda: (out / "config.json").exists())  # first checkpoint saved
+    proc.send_signal(sig)
+    proc.wait(60)
+    stopped = load_model(out, context=True)  # a usable model, whatever the signal
+    partial = stopped.config["partial"]
+    assert stopped.context is not None and partial["epochs_done"] >= 1
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -sig and partial["reason"] == "checkpoint"
+    else:
+        assert proc.returncode == 128 + sig and partial["reason"] == signal.Signals(sig).name
+        msg = proc.stderr.read().strip().splitlines()[-1]
+        assert msg.startswith(f"w2v.train: interrupted by {signal.Signals(sig).name}") and "--resume" in msg
+    assert cli("train", *args, "--out", ref, "--cache-dir", cache).returncode == 0
+    r = cli("train", "--resume", out, "--threads", "1", "--quiet", "--cache-dir", cache)
+    assert r.returncode == 0, r.stderr
+    done, want = load_model(out), load_model(ref)
+    assert np.array_equal(done.embeddings, want.embeddings)
+    assert done.config["epoch_loss"] == want.config["epoch_loss"] and "partial" not in done.config
+    assert sorted(os.listdir(out)) == sorted(os.listdir(ref)) and leftovers(cache, tmp_path) == []
+
+
+@pytest.mark.parametrize("stop_after", [3, 10, 25])
+def test_resume_is_bit_identical(corpus, tmp_path, stop_after):
+    """A run stopped after any job (mid-epoch or at an epoch's end) and resumed equals the
+    uninterrupted run, with one thread."""
+    kw = dict(KW, epochs=3, seed=5, cbow=stop_after == 10)
+    ref = train_mod.train(corpus, **kw)
+    polls = []
+
+    def stop() -> bool:
+        polls.append(1)
+        return len(polls) > stop_after
+
+    out = tmp_path / "m"
+    with pytest.raises(Interrupted) as caught:
+        train_mod.train(corpus, out=out, stop=stop, **kw)
+    assert caught.value.result.info["partial"]["words_done"] < ref.info["corpus_stats"]["kept_tokens"] * 3
+    res = train_mod.train(None, out=out, resume=out, progress=False)
+    assert np.array_equal(res.embeddings, ref.embeddings) and np.array_equal(res.context, ref.context)
+    assert res.info["epoch_loss"] == ref.info["epoch_loss"]
+    with pytest.raises(W2VError, match="complete model, not a partial"):
+        train_mod.train(None, resume=out, progress=False)
+
+
+def test_resume_refuses_changed_options_and_corpus(corpus, tmp_path):
+    out = tmp_path / "m"
+    with pytest.raises(Interrupted):
+        train_mod.train(corpus, out=out, stop=lambda: True, epochs=2, **KW)
+    with pytest.raises(W2VError, match="--dim 9 differs from the resumed run's 8"):
+        train_mod.train(None, out=out, resume=out, dim=9, progress=False)
+    other = tmp_path / "other.txt"
+    other.write_text("x y z\n" * 10)
+    with pytest.raises(W2VError, match="not the one the run"):
+        train_mod.train(other, out=out, resume=out, progress=False)
+
+
+# -- no silent garbage --------------------------------------------------------------------------------
+
+
+def test_non_finite_values_are_refused(tmp_path):
+    table = np.ones((3, 2), np.float32)
+    table[1, 1] = np.nan
+    model = tmp_path / "m"
+    model.mkdir()
+    np.save(model / "embeddings.npy", table)
+    (model / "vocab.txt").write_text("a\t3\nb\t2\nc\t1\n")
+    with pytest.raises(W2VError, match=r"row 1 \('b'\) holds a non-finite value"):
+        load_model(model)
+    one_line_error(cli("neighbors", model, "a"), "neighbors", "row 1 ('b')")
+    text = tmp_path / "v.txt"
+    text.write_text("2 2\na 1 2\nb inf 0\n")
+    with pytest.raises(W2VError, match=r"row 1 \('b'\)"):
+        formats.load_vectors(text)
+    glove = tmp_path / "g.txt"
+    glove.write_text("a 1 2\nb 0 nan\n")
+    with pytest.raises(W2VError, match=r"row 1 \('b'\)"):
+        formats.load_vectors(glove)
+    with pytest.raises(W2VError, match=r"row 1 \('b'\)"):
+        formats.write_word2vec(tmp_path / "o.txt", table, ["a", "b", "c"])
+    assert not (tmp_path / "o.txt").exists()
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("3 2\nthe 0.1 0.2\nof 0.4 0.5\n", "file ends after 2 vectors"),  # a count header that does not fit
+    ("# glove 6B 2d\nthe 0.1 0.2\nof 0.4 0.5\n", "line 1: bad number"),  # a title line
+    ("glove.6B 2\nthe 0.1 0.2\nof 0.4 0.5 0.6\n", "numbers where line 1 has 1"),  # dim taken from a header
+    ("the 0.1 0.2\nof 0.4 0.5 0.6\n", "3 numbers where line 1 has 2"),  # a row with an extra number
+])
+def test_glove_numbers_never_become_words(tmp_path, text, needle):
+    path = tmp_path / "g.txt"
+    path.write_text(text)
+    with pytest.raises(W2VError, match=needle):
+        formats.load_vectors(path)
+    one_line_error(cli("formats", path, tmp_path / "out"), "formats", needle)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--max-sentence-length", "1"], "training updated nothing"),
+    (["--alpha", "inf"], "--alpha inf"), (["--alpha", "1"], "0 < alpha < 1"), (["--alpha", "nan"], "--alpha nan"),
+    (["--sample", "inf"], "--sample inf"), (["--window", str(10**12)], "--window"),
+    (["--negative", str(10**9)], "--negative"), (["--epochs", str(10**15)], "--epochs"),
+    (["--threads", "100000"], "--threads"), (["--ns-exponent", "1e300"], "--ns-exponent"),
+])
+def test_training_that_cannot_train_is_an_error(corpus, tmp_path, args, needle):
+    out = tmp_path / "m"
+    with pytest.raises(W2VError, match=re.escape(needle)):
+        train_mod.main([str(corpus), "--out", str(out), *OPTS, "--epochs", "1", *args])
+    assert not out.exists()
+
+
+def test_one_word_a_line_is_an_error(tmp_path):
+    path = tmp_path / "list.txt"
+    path.write_text("".join(f"w{i % 50}\n" for i in range(2000)))
+    one_line_error(cli("train", path, "--out", tmp_path / "m", *OPTS), "train", "training updated nothing",
+                   "one word a line")
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe{}", b"[1, 2]"])
+def test_damaged_config_is_one_line(old_model, content):
+    out, _ = old_model
+    (out / "config.json").write_bytes(content)
+    one_line_error(cli("neighbors", out, "a"), "neighbors", "config.json")
+
+
+def test_other_tools_range_check_numbers(tmp_path, corpus):
+    one_line_error(cli("svd", corpus, "--out", tmp_path / "s", "--cds", "inf"), "svd", "--cds inf")
+    one_line_error(cli("svd", corpus, "--out", tmp_path / "s", "--sample", "nan"), "svd", "--sample nan")
+    pos, neg = tmp_path / "p.txt", tmp_path / "n.txt"
+    pos.write_text("good\n" * 10)
+    neg.write_text("bad\n" * 10)
+    one_line_error(cli("classify", pos, neg, "--lr", "nan"), "classify", "--lr nan")
+    one_line_error(cli("classify", pos, neg, "--test-size", "2"), "classify", "--test-size 2")
+    assert not (tmp_path / "s").exists()
+
+
+def test_export_writes_nothing_when_refused(old_model, tmp_path):
+    index = tmp_path / "i.json"
+    index.write_text(json.dumps({"a": 1}))
+    with pytest.raises(W2VError):
+        export_mod.export(old_model[0], index, index)
+    assert json.loads(index.read_text()) == {"a": 1}
