@@ -31,6 +31,7 @@ import numpy as np
 
 from .errors import ArgumentParser, W2VError, run_cli
 from .outdir import plain
+from .safety import check_output_file
 from .vectors import Vectors
 
 PathLike = str | os.PathLike
@@ -310,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_output_file(args.output, "--output", {f"model {m}": m for m in args.models})
     if len(args.models) < 2:
         raise W2VError("give at least two tables to compare")
     if args.restrict < 0:

@@ -33,6 +33,7 @@ import numpy as np
 
 from .errors import ArgumentParser, W2VError, run_cli
 from .outdir import to_json
+from .safety import check_output_file
 from .vectors import COSMUL_EPS, Vectors
 
 ANALOGY_SETS = {"google": "questions-words.txt"}
@@ -422,6 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_output_file(args.output, "--output", {"MODEL": args.model, **{f"--analogy {f}": f for f in args.analogy},
+                                                **{f"--similarity {f}": f for f in args.similarity}})
     if args.restrict < 0:
         raise W2VError(f"--restrict must be >= 0, got {args.restrict}")
     restrict = args.restrict or None

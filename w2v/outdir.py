@@ -46,9 +46,13 @@ _OURS = re.compile(r"^\..*\.w2v-(tmp|old)-\d+-|^\.(embeddings\.npy|vocab\.txt|co
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{owned_prefix('.w2v-tmp')}", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{owned_prefix('.w2v-tmp')}", suffix=".tmp",
+                                   dir=path.parent)
+    except OSError as exc:
+        raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from None
     os.close(fd)
     tmp = Path(tmp)
     try:
@@ -56,6 +60,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
         with deferred_signals():
             os.replace(tmp, path)
+    except OSError as exc:
+        hint = " (disk full?)" if enospc(exc) else ""
+        raise W2VError(f"cannot write {path}: {exc.strerror or exc}{hint}; "
+                       f"{'the previous file is unchanged' if path.exists() else 'nothing was written'}") from None
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -353,3 +353,15 @@ def check_range(option: str, value, low: float | None = None, high: float | None
         hi = "inf" if high is None else f"{high:g}"
         interval = f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
         raise W2VError(f"invalid {option} {value}: must be a finite number in {interval}")
+
+
+def check_output_file(path: str | os.PathLike | None, option: str,
+                      inputs: dict[str, str | os.PathLike | None] | None = None) -> None:
+    """Refuse, before any work, an output file that is a directory, lies under a file, cannot be
+    written, or is one of ``inputs``."""
+    if path is None or str(path) == "-":
+        return
+    if Path(path).is_dir():
+        raise W2VError(f"{option} {path} is a directory; give a file name")
+    check_not_input({option: path}, inputs or {})
+    probe_writable(Path(os.path.abspath(path)).parent, option)
