@@ -26,7 +26,8 @@ import w2v.train as train_mod
 from w2v import export as export_mod
 from w2v import formats
 from w2v.errors import Interrupted, W2VError
-from w2v.outdir import load_model, save_model
+from w2v.formats import load
+from w2v.outdir import save_model
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -48,9 +49,10 @@ OPTS = ["--dim", "8", "--min-count", "1", "--threads", "1", "--quiet"]
 KW = dict(dim=8, min_count=1, threads=1, progress=False)
 
 
-def cli(tool: str, *args, **kw) -> subprocess.CompletedProcess:
+def cli(tool: str, *args, tmpdir: Path | None = None, **kw) -> subprocess.CompletedProcess:
+    env = {**ENV, "TMPDIR": str(tmpdir)} if tmpdir else ENV
     return subprocess.run([sys.executable, "-m", f"w2v.{tool}", *map(str, args)], capture_output=True, text=True,
-                          env=ENV, timeout=120, **kw)
+                          env=env, timeout=120, **kw)
 
 
 def snapshot(path: Path) -> dict[str, bytes]:
@@ -84,11 +86,11 @@ def old_model(tmp_path) -> tuple[Path, dict[str, bytes]]:
 
 def test_retrain_leaves_no_stale_file(corpus, tmp_path):
     out = tmp_path / "m"
-    train_mod.train(corpus, out=out, epochs=1, save_context=True, **KW)
+    train_mod.train_embeddings(corpus, out=out, epochs=1, save_context=True, **KW)
     assert (out / "context.npy").exists()
-    train_mod.train(corpus, out=out, epochs=1, **KW)
+    train_mod.train_embeddings(corpus, out=out, epochs=1, **KW)
     assert sorted(os.listdir(out)) == ["config.json", "embeddings.npy", "vocab.txt"]
-    assert load_model(out, context=True).context is None
+    assert load(out, context=True).context is None
 
 
 @pytest.mark.parametrize("target,nth", [("np.save", 1), ("np.save", 2), ("write_text", 1), ("os.rename", 2)])
@@ -147,10 +149,10 @@ def test_sigkill_during_save(old_model, point):
     r = subprocess.run([sys.executable, "-c", _KILL_AT, str(out), point], env=ENV, capture_output=True)
     assert r.returncode == -signal.SIGKILL
     assert leftovers(out.parent)  # the killed run could not clean up ...
-    model = load_model(out, context=True)  # ... but the model loads: the old one, moved back if need be
-    assert snapshot(out) == before and model.config == {"old": True}
+    model = load(out, context=True)  # ... but the model loads: the old one, moved back if need be
+    assert snapshot(out) == before and model.info == {"old": True}
     save_model(out, np.zeros((2, 3), np.float32), ["x", "y"], [1, 1])  # the next run
-    assert leftovers(out.parent) == [] and load_model(out).words == ["x", "y"]
+    assert leftovers(out.parent) == [] and load(out).words == ["x", "y"]
 
 
 def test_signal_during_swap_is_held_back(corpus, tmp_path, monkeypatch):
@@ -164,9 +166,9 @@ def test_signal_during_swap_is_held_back(corpus, tmp_path, monkeypatch):
 
     monkeypatch.setattr(outdir.os, "rename", rename)
     with pytest.raises(Interrupted, match="while saving; the model in .* is complete"):
-        train_mod.train(corpus, out=out, epochs=1, **KW)
+        train_mod.train_embeddings(corpus, out=out, epochs=1, **KW)
     monkeypatch.undo()
-    assert load_model(out).config["epochs"] == 1 and "partial" not in load_model(out).config
+    assert load(out).info["epochs"] == 1 and "partial" not in load(out).info
     assert leftovers(tmp_path) == []
 
 
@@ -179,11 +181,11 @@ def test_refuses_directory_of_the_user(corpus, tmp_path):
     (user / "notes.txt").write_text("mine")
     (user / "vocab.txt").write_text("not w2v's")
     for tool, args in [("train", [corpus, "--out", user, *OPTS]), ("svd", [corpus, "--out", user, "--dim", "2"]),
-                       ("formats", [tmp_path / "none.txt", user])]:
+                       ("formats", [tmp_path / "none.txt", "--out", user])]:
         one_line_error(cli(tool, *args), tool, "not a w2v model", "notes.txt", "--force")
     assert (user / "vocab.txt").read_text() == "not w2v's"
-    train_mod.train(corpus, out=user, epochs=1, force=True, **KW)  # --force: model files in, other files kept
-    assert (user / "notes.txt").read_text() == "mine" and len(load_model(user).words) == 60
+    train_mod.train_embeddings(corpus, out=user, epochs=1, force=True, **KW)  # model files in, other files kept
+    assert (user / "notes.txt").read_text() == "mine" and len(load(user).words) == 60
 
 
 def test_classify_save_embeddings_refuses_user_directory(tmp_path):
@@ -193,9 +195,9 @@ def test_classify_save_embeddings_refuses_user_directory(tmp_path):
     user.mkdir()
     (user / "config.json").write_text("{}")
     (user / "data.csv").write_text("x")
-    one_line_error(cli("classify", pos, neg, "--save-embeddings", user, "--epochs", "1"), "classify",
+    one_line_error(cli("classify", pos, neg, "--out", user, "--epochs", "1"), "classify",
                    "not a w2v model")
-    one_line_error(cli("classify", pos, neg, "--save-embeddings", tmp_path, "--epochs", "1"), "classify",
+    one_line_error(cli("classify", pos, neg, "--out", tmp_path, "--epochs", "1"), "classify",
                    "contains the input")
     assert (user / "config.json").read_text() == "{}"
 
@@ -211,7 +213,7 @@ def test_output_that_is_an_input_is_refused(old_model, tmp_path, corpus):
                          (["--vocab", index, "--out", model / "embeddings.npy"], "inside the input MODEL")]:
         one_line_error(cli("export", model, *args), "export", needle)
     assert json.loads(index.read_text()) == {"a": 1, "b": 2} and snapshot(model) == before
-    one_line_error(cli("formats", model, model), "formats", "is also the input SRC")
+    one_line_error(cli("formats", model, "--out", model), "formats", "is also the input MODEL")
     one_line_error(cli("train", corpus, "--out", corpus.parent, *OPTS), "train", "contains the input corpus")
     one_line_error(cli("train", corpus, "--out", model, "--cache-dir", model, *OPTS), "train", "--cache-dir")
     assert snapshot(model) == before
@@ -226,15 +228,15 @@ def test_checks_before_work(corpus, tmp_path, monkeypatch):
     file = tmp_path / "f"
     file.write_text("x")
     with pytest.raises(W2VError, match="is a file, not a directory"):
-        train_mod.train(corpus, out=file / "m", **KW)
+        train_mod.train_embeddings(corpus, out=file / "m", **KW)
     real = safety.shutil.disk_usage
     monkeypatch.setattr(safety.shutil, "disk_usage", lambda p: real(p)._replace(free=1000))
     with pytest.raises(W2VError, match=r"not enough free space for the encoded corpus .*need about .*, 1.0 kB free"):
-        train_mod.train(corpus, out=tmp_path / "m", cache_dir=tmp_path, **KW)
+        train_mod.train_embeddings(corpus, out=tmp_path / "m", **KW)
     monkeypatch.undo()
     monkeypatch.setattr(safety, "available_memory", lambda: 10_000)
     with pytest.raises(W2VError, match=r"not enough memory for the input and output tables \(60 words x 100 dims"):
-        train_mod.train(corpus, out=tmp_path / "m", cache_dir=tmp_path, **{**KW, "dim": 100})
+        train_mod.train_embeddings(corpus, out=tmp_path / "m", **{**KW, "dim": 100})
     assert not (tmp_path / "m").exists() and leftovers(tmp_path) == []
 
 
@@ -244,7 +246,7 @@ def test_huge_declared_sizes_refused_before_allocating(tmp_path, old_model):
     big = tmp_path / "big.txt"
     big.write_text("1000000000 300\nthe 0.1 0.2\n")
     with pytest.raises(W2VError, match="header promises 1,000,000,000 vectors"):
-        formats.load_vectors(big)
+        load(big)
     big.write_bytes(b"1000000000 300\nthe " + np.zeros(300, "<f4").tobytes())
     with pytest.raises(W2VError, match="header promises 1,000,000,000 vectors"):
         formats.read_word2vec(big, binary=True)
@@ -257,8 +259,9 @@ def test_huge_declared_sizes_refused_before_allocating(tmp_path, old_model):
 # -- signals: encoding, training, saving ---------------------------------------------------------------
 
 
-def _start(args, cache: Path, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "w2v.train", *map(str, args), "--cache-dir", str(cache)], env=ENV,
+def _start(args, tmpdir: Path, **kw) -> subprocess.Popen:
+    """``python -m w2v.train ARGS`` with its temporary files in ``tmpdir``."""
+    return subprocess.Popen([sys.executable, "-m", "w2v.train", *map(str, args)], env={**ENV, "TMPDIR": str(tmpdir)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
@@ -285,8 +288,8 @@ def test_signal_while_encoding(old_model, tmp_path, sig):
     proc.wait(60)
     if sig == signal.SIGKILL:
         assert proc.returncode == -sig and leftovers(cache)
-        assert cli("train", "-", "--out", tmp_path / "m2", "--cache-dir", cache, *OPTS,
-                   "--sample", "0", input="a b c d\n" * 10).returncode == 0  # the next run cleans up
+        assert cli("train", "-", "--out", tmp_path / "m2", *OPTS, "--sample", "0", tmpdir=cache,
+                   input="a b c d\n" * 10).returncode == 0  # the next run cleans up
     else:
         assert proc.returncode == 128 + sig
         assert proc.stderr.read().strip().splitlines()[-1].startswith("w2v.train: interrupted by SIG")
@@ -306,8 +309,8 @@ def test_signal_while_training_then_resume(corpus, tmp_path, sig):
     _wait_for(lambda: (out / "config.json").exists())  # first checkpoint saved
     proc.send_signal(sig)
     proc.wait(60)
-    stopped = load_model(out, context=True)  # a usable model, whatever the signal
-    partial = stopped.config["partial"]
+    stopped = load(out, context=True)  # a usable model, whatever the signal
+    partial = stopped.info["partial"]
     assert stopped.context is not None and partial["epochs_done"] >= 1
     if sig == signal.SIGKILL:
         assert proc.returncode == -sig and partial["reason"] == "checkpoint"
@@ -315,12 +318,12 @@ def test_signal_while_training_then_resume(corpus, tmp_path, sig):
         assert proc.returncode == 128 + sig and partial["reason"] == signal.Signals(sig).name
         msg = proc.stderr.read().strip().splitlines()[-1]
         assert msg.startswith(f"w2v.train: interrupted by {signal.Signals(sig).name}") and "--resume" in msg
-    assert cli("train", *args, "--out", ref, "--cache-dir", cache).returncode == 0
-    r = cli("train", "--resume", out, "--threads", "1", "--quiet", "--cache-dir", cache)
+    assert cli("train", *args, "--out", ref, tmpdir=cache).returncode == 0
+    r = cli("train", "--resume", out, "--threads", "1", "--quiet", tmpdir=cache)
     assert r.returncode == 0, r.stderr
-    done, want = load_model(out), load_model(ref)
-    assert np.array_equal(done.embeddings, want.embeddings)
-    assert done.config["epoch_loss"] == want.config["epoch_loss"] and "partial" not in done.config
+    done, want = load(out), load(ref)
+    assert np.array_equal(done.matrix, want.matrix)
+    assert done.info["epoch_loss"] == want.info["epoch_loss"] and "partial" not in done.info
     assert sorted(os.listdir(out)) == sorted(os.listdir(ref)) and leftovers(cache, tmp_path) == []
 
 
@@ -329,7 +332,7 @@ def test_resume_is_bit_identical(corpus, tmp_path, stop_after):
     """A run stopped after any job (mid-epoch or at an epoch's end) and resumed equals the
     uninterrupted run, with one thread."""
     kw = dict(KW, epochs=3, seed=5, cbow=stop_after == 10)
-    ref = train_mod.train(corpus, **kw)
+    ref = train_mod.train_embeddings(corpus, **kw)
     polls = []
 
     def stop() -> bool:
@@ -338,25 +341,25 @@ def test_resume_is_bit_identical(corpus, tmp_path, stop_after):
 
     out = tmp_path / "m"
     with pytest.raises(Interrupted) as caught:
-        train_mod.train(corpus, out=out, stop=stop, **kw)
+        train_mod.train_embeddings(corpus, out=out, stop=stop, **kw)
     assert caught.value.result.info["partial"]["words_done"] < ref.info["corpus_stats"]["kept_tokens"] * 3
-    res = train_mod.train(None, out=out, resume=out, progress=False)
-    assert np.array_equal(res.embeddings, ref.embeddings) and np.array_equal(res.context, ref.context)
+    res = train_mod.train_embeddings(None, out=out, resume=out, progress=False)
+    assert np.array_equal(res.matrix, ref.matrix) and np.array_equal(res.context, ref.context)
     assert res.info["epoch_loss"] == ref.info["epoch_loss"]
     with pytest.raises(W2VError, match="complete model, not a partial"):
-        train_mod.train(None, resume=out, progress=False)
+        train_mod.train_embeddings(None, resume=out, progress=False)
 
 
 def test_resume_refuses_changed_options_and_corpus(corpus, tmp_path):
     out = tmp_path / "m"
     with pytest.raises(Interrupted):
-        train_mod.train(corpus, out=out, stop=lambda: True, epochs=2, **KW)
+        train_mod.train_embeddings(corpus, out=out, stop=lambda: True, epochs=2, **KW)
     with pytest.raises(W2VError, match="--dim 9 differs from the resumed run's 8"):
-        train_mod.train(None, out=out, resume=out, dim=9, progress=False)
+        train_mod.train_embeddings(None, out=out, resume=out, dim=9, progress=False)
     other = tmp_path / "other.txt"
     other.write_text("x y z\n" * 10)
     with pytest.raises(W2VError, match="not the one the run"):
-        train_mod.train(other, out=out, resume=out, progress=False)
+        train_mod.train_embeddings(other, out=out, resume=out, progress=False)
 
 
 # -- no silent garbage --------------------------------------------------------------------------------
@@ -370,16 +373,16 @@ def test_non_finite_values_are_refused(tmp_path):
     np.save(model / "embeddings.npy", table)
     (model / "vocab.txt").write_text("a\t3\nb\t2\nc\t1\n")
     with pytest.raises(W2VError, match=r"row 1 \('b'\) holds a non-finite value"):
-        load_model(model)
+        load(model)
     one_line_error(cli("neighbors", model, "a"), "neighbors", "row 1 ('b')")
     text = tmp_path / "v.txt"
     text.write_text("2 2\na 1 2\nb inf 0\n")
     with pytest.raises(W2VError, match=r"row 1 \('b'\)"):
-        formats.load_vectors(text)
+        load(text)
     glove = tmp_path / "g.txt"
     glove.write_text("a 1 2\nb 0 nan\n")
     with pytest.raises(W2VError, match=r"row 1 \('b'\)"):
-        formats.load_vectors(glove)
+        load(glove)
     with pytest.raises(W2VError, match=r"row 1 \('b'\)"):
         formats.write_word2vec(tmp_path / "o.txt", table, ["a", "b", "c"])
     assert not (tmp_path / "o.txt").exists()
@@ -395,14 +398,15 @@ def test_glove_numbers_never_become_words(tmp_path, text, needle):
     path = tmp_path / "g.txt"
     path.write_text(text)
     with pytest.raises(W2VError, match=needle):
-        formats.load_vectors(path)
+        load(path)
     one_line_error(cli("formats", path, tmp_path / "out"), "formats", needle)
     assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("args,needle", [
     (["--max-sentence-length", "1"], "training updated nothing"),
-    (["--alpha", "inf"], "--alpha inf"), (["--alpha", "1"], "0 < alpha < 1"), (["--alpha", "nan"], "--alpha nan"),
+    (["--alpha", "inf"], "--alpha inf"), (["--alpha", "1"], "--alpha 1.0: must be < 1"),
+    (["--alpha", "nan"], "--alpha nan"),
     (["--sample", "inf"], "--sample inf"), (["--window", str(10**12)], "--window"),
     (["--negative", str(10**9)], "--negative"), (["--epochs", str(10**15)], "--epochs"),
     (["--threads", "100000"], "--threads"), (["--ns-exponent", "1e300"], "--ns-exponent"),

@@ -34,14 +34,28 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ArgumentParser, W2VError, run_cli
-from .outdir import atomic_path, load_model, read_vocab, save_npy
+from .cli import SEED, add_quiet, add_seed, deprecated_alias, parser, run_cli
+from .errors import W2VError
+from .formats import load
+from .outdir import atomic_path, read_vocab, save_npy
 from .safety import check_memory, check_not_input, probe_writable
 
 #: Tokens that stand for "unknown word" in common tokenizers; their rows get the unknown policy.
 OOV_TOKENS = ("[UNK]", "<OOV>", "<oov>", "<unk>", "<UNK>")
+#: The layout of a w2v word index (the ``w2v-vocab`` format, :mod:`w2v.classify`): row 0 is padding
+#: (token ``''``), row 1 unknown (``[UNK]``), then the words. Defined here once.
 PADDING = ""
 UNKNOWN = "[UNK]"
+PAD_ID = 0
+UNK_ID = 1
+RESERVED = (PADDING, UNKNOWN)
+
+
+def with_reserved(words) -> list[str]:
+    """The word index ``['', '[UNK]', *words]``: the words start at row ``len(RESERVED)``."""
+    return [*RESERVED, *words]
+
+
 FORMATS = ("auto", "keras-json", "textvectorization", "w2v-vocab")
 POLICIES = ("zeros", "mean", "random")
 
@@ -101,7 +115,7 @@ def align(
     source,
     word_index: Mapping[str, int] | Sequence[str],
     unknown: str = "zeros",
-    seed: int | None = 0,
+    seed: int | None = SEED,
     lowercase: bool = False,
     oov_tokens: Sequence[str] = OOV_TOKENS,
 ) -> tuple[np.ndarray, AlignReport]:
@@ -110,8 +124,8 @@ def align(
     Parameters
     ----------
     source
-        A model directory path, a :class:`w2v.outdir.Model`, a :class:`w2v.vectors.Vectors`, or a
-        ``(matrix, words)`` pair.
+        Anything :func:`w2v.vectors.load` takes: a model directory or vector file, a
+        :class:`~w2v.vectors.Vectors`, or a ``(matrix, words)`` pair.
     word_index : mapping or sequence
         ``{word: index}`` (index 0 is the padding row unless a word owns it), or a token list in
         index order where ``''`` marks padding (``TextVectorization.get_vocabulary()``).
@@ -133,7 +147,8 @@ def align(
     """
     if unknown not in POLICIES:
         raise W2VError(f"unknown policy {unknown!r}: choose one of {', '.join(POLICIES)}")
-    table, words = table_and_words(source)
+    vec = load(source, mmap=True)
+    table, words = vec.matrix, vec.words
     tokens = _tokens_by_index(word_index, 4 * table.shape[1])
     model_index: dict[str, int] = {}
     for i, w in enumerate(words):
@@ -178,22 +193,9 @@ def align(
 
 
 def table_and_words(source) -> tuple[np.ndarray, list[str]]:
-    """The ``(V, dim)`` table and word list of a model directory, Model, Vectors or ``(matrix, words)``."""
-    if isinstance(source, (str, os.PathLike)):
-        model = load_model(source, mmap=True)
-        return model.embeddings, model.words
-    if isinstance(source, tuple) and len(source) == 2:
-        table, words = source
-    elif hasattr(source, "embeddings") and hasattr(source, "words"):
-        table, words = source.embeddings, source.words
-    elif hasattr(source, "matrix") and hasattr(source, "words"):
-        table, words = source.matrix, source.words
-    else:
-        raise TypeError("source must be a model directory, a Model, a Vectors or a (matrix, words) pair")
-    table = np.asarray(table)
-    if table.ndim != 2 or table.shape[0] != len(words):
-        raise W2VError(f"table of shape {table.shape} does not match {len(words)} words")
-    return table, list(words)
+    """Deprecated: ``load(source)`` gives the table as :class:`~w2v.vectors.Vectors` (``.matrix``, ``.words``)."""
+    vec = load(source, mmap=True)
+    return vec.matrix, vec.words
 
 
 def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str], row_bytes: int = 0) -> list[str | None]:
@@ -275,7 +277,7 @@ def read_word_index(path: str | os.PathLike, fmt: str = "auto", row_bytes: int =
         words, _ = read_vocab(path)
         if not words:
             raise W2VError(f"{path} lists no words")
-        return [PADDING, UNKNOWN] + words
+        return with_reserved(words)
     raise W2VError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
 
 
@@ -286,7 +288,7 @@ def export(
     fmt: str = "auto",
     unknown: str = "zeros",
     missing: str | os.PathLike | None = None,
-    seed: int | None = 0,
+    seed: int | None = SEED,
     lowercase: bool = False,
 ) -> AlignReport:
     """Align ``model`` to the word index in ``vocab``; write float32 ``out`` (and ``missing``) atomically.
@@ -300,10 +302,9 @@ def export(
             raise W2VError(f"{path} is a directory; give a file name")
         if path is not None:
             probe_writable(Path(path).absolute().parent, "--out" if path == out else "--missing")
-    table, words = table_and_words(model) if isinstance(model, (str, os.PathLike)) else (None, None)
-    tokens = read_word_index(vocab, fmt, 0 if table is None else 4 * table.shape[1])
-    matrix, report = align(model if table is None else (table, words), tokens, unknown=unknown, seed=seed,
-                           lowercase=lowercase)
+    vec = load(model, mmap=True)
+    tokens = read_word_index(vocab, fmt, 4 * vec.dim)
+    matrix, report = align(vec, tokens, unknown=unknown, seed=seed, lowercase=lowercase)
     try:
         save_npy(out, matrix.astype(np.float32, copy=False))
         if missing is not None:
@@ -316,15 +317,14 @@ def export(
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m w2v.export`` argument parser (every option shows its default in ``--help``)."""
-    p = ArgumentParser(
-        prog="python -m w2v.export",
-        description="Write the embedding matrix for your own word index (Keras Tokenizer JSON, TextVectorization "
+    p = parser(
+        "w2v.export",
+        "Write the embedding matrix for your own word index (Keras Tokenizer JSON, TextVectorization "
         "vocabulary, or a w2v vocab.txt) from a trained model: row i = vector of the word with index i, padding "
         "row zero, unknown words by --unknown. Load it into keras.layers.Embedding (Constant initializer) or "
         "torch.nn.Embedding.from_pretrained.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("model", help="w2v model directory (embeddings.npy + vocab.txt)")
+    p.add_argument("model", metavar="MODEL", help="w2v model directory (embeddings.npy + vocab.txt)")
     p.add_argument("--vocab", required=True, help="your word index file")
     p.add_argument("--out", required=True, help="output .npy file (float32, rows = your indices)")
     p.add_argument("--format", choices=FORMATS, default="auto",
@@ -336,9 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="row for words the model lacks and for [UNK]/<OOV>: zeros, the table mean, or a random "
                    "vector per word at the table's scale")
     p.add_argument("--missing", help="write the words the model lacks to this file, one a line")
-    p.add_argument("--seed", type=int, default=0, help="seed for --unknown random")
-    p.add_argument("--lowercase", action="store_true", help="look a missing word up again lowercased")
-    p.add_argument("--quiet", action="store_true", help="print nothing")
+    add_seed(p, "seed for --unknown random")
+    p.add_argument("--lowercase-fallback", action="store_true", help="look a missing word up again lowercased")
+    deprecated_alias(p, "--lowercase", "--lowercase-fallback", action="store_true", dest="lowercase_fallback")
+    add_quiet(p, "print nothing")
     return p
 
 
@@ -346,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point: parse, :func:`export`, print the coverage line."""
     args = build_parser().parse_args(argv)
     report = export(args.model, args.vocab, args.out, fmt=args.format, unknown=args.unknown,
-                    missing=args.missing, seed=args.seed, lowercase=args.lowercase)
+                    missing=args.missing, seed=args.seed, lowercase=args.lowercase_fallback)
     if not args.quiet:
         print(report.summary())
         print(f"wrote {args.out}" + (f" and {args.missing}" if args.missing else ""))

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ArgumentParser, W2VError, run_cli
+from .cli import add_quiet, parser, run_cli
+from .errors import W2VError
 from .outdir import atomic_path, check_output_dir
-from .safety import check_finite_rows, check_memory, check_not_input, probe_writable
+from .safety import check_finite_rows, check_memory, check_not_input, probe_writable, remove_stale
 from .vectors import Vectors
 
 PathLike = str | os.PathLike
@@ -293,17 +294,10 @@ def write_word2vec(
                 out.write((word + " " + " ".join(str(v) for v in row) + "\n").encode("utf-8"))
 
 
-def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False) -> Vectors:
-    """Load vectors from a w2v model directory, a word2vec text/binary file or a GloVe text file.
-
-    The kind is detected: a directory is a model directory; a file whose first line is
-    ``V dim`` is word2vec (text or binary, see ``binary``), any other file is GloVe text.
-    """
+def read_vector_file(path: PathLike, binary: bool | None = None) -> Vectors:
+    """Read a word2vec text/binary file (first line ``V dim``; ``binary=None`` detects which) or, for any
+    other first line, a GloVe text file. Use :func:`load`, which also takes model directories."""
     path = Path(path)
-    if path.is_dir():
-        return Vectors.load(path, mmap=mmap)
-    if not path.exists():
-        raise W2VError(f"no model directory or vector file at {path}")
     with open(path, "rb") as fh:
         first = fh.readline(4096)
     parts = first.split()
@@ -311,7 +305,35 @@ def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False)
         matrix, words = read_word2vec(path, binary=binary)
     else:
         matrix, words = read_glove(path)
-    return Vectors(matrix, words)
+    return Vectors(matrix, words, info={"source": str(path)})
+
+
+def load(source, mmap: bool = False, context: bool = False, binary: bool | None = None) -> Vectors:
+    """The one loader: a :class:`Vectors` from whatever holds a table.
+
+    ``source`` is a :class:`Vectors` (returned as it is), a w2v model directory, a word2vec text or
+    binary file (``binary=None`` detects which), a GloVe text file, or a ``(matrix, words)`` pair.
+    ``mmap`` memory-maps a model directory's table; ``context`` also loads its ``context.npy``.
+    """
+    if isinstance(source, Vectors):
+        return source
+    if isinstance(source, tuple) and len(source) == 2:
+        return Vectors(source[0], source[1])
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"cannot load a table from {type(source).__name__}: give a path, a Vectors or (matrix, words)")
+    path = Path(source)
+    if not path.exists():
+        remove_stale(path.absolute().parent)  # restores a model a killed writer had moved aside
+    if path.is_dir():
+        return Vectors.load(path, mmap=mmap, context=context)
+    if not path.exists():
+        raise W2VError(f"no model directory or vector file at {path}")
+    return read_vector_file(path, binary=binary)
+
+
+def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False) -> Vectors:
+    """Deprecated name of :func:`load`."""
+    return load(path, binary=binary, mmap=mmap)
 
 
 def _format_from_suffix(path: Path) -> str:
@@ -338,38 +360,40 @@ def save_vectors(vectors: Vectors, path: PathLike, fmt: str | None = None, c_sty
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = ArgumentParser(
-        prog="python -m w2v.formats",
-        description="Convert word vectors between a w2v model directory, the word2vec text/binary "
-        "formats (gensim and word2vec C compatible) and GloVe text (read only).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("src", help="model directory, word2vec .txt/.bin file or GloVe .txt file (detected)")
-    p.add_argument("dst", help="output: a directory, or a word2vec file")
+    p = parser("w2v.formats", "Convert word vectors between a w2v model directory, the word2vec text/binary "
+               "formats (gensim and word2vec C compatible) and GloVe text (read only).")
+    p.add_argument("model", metavar="MODEL", help="model directory, word2vec .txt/.bin file or GloVe .txt file "
+                   "(detected)")
+    p.add_argument("dst", nargs="?", help=argparse.SUPPRESS)  # the old positional spelling of --out
+    p.add_argument("--out", help="output: a directory, or a word2vec file (required)")
     p.add_argument("--to", choices=["model", "text", "binary"], default=None,
                    help="output format (default: from DST's suffix: .bin binary, .txt/.vec text, else model)")
     p.add_argument("--c-style", action="store_true",
                    help="write exactly like word2vec C (newline after binary entries, '%%lf ' text values)")
-    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    add_quiet(p, "print nothing on success")
     p.add_argument("--force", action="store_true",
-                   help="write a model into DST even if it is a non-empty directory that is not a w2v model")
+                   help="write a model into --out even if it is a non-empty directory that is not a w2v model")
     return p
 
+    p.add_argument("--force", action="store_true",
+                   help="write a model into DST even if it is a non-empty directory that is not a w2v model")
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    dst = Path(args.dst)
+    if (args.out is None) == (args.dst is None):
+        raise W2VError("give the output as --out DST (see --help)")
+    dst = Path(args.out or args.dst)
+    check_not_input({"--out": dst}, {"MODEL": args.model})
     fmt = args.to or _format_from_suffix(dst)
-    check_not_input({"DST": dst}, {"SRC": args.src})
     if fmt == "model":
         if dst.exists() and not dst.is_dir():
             raise W2VError(f"{dst} exists and is not a directory; pass --to text/binary or another DST")
-        check_output_dir(dst, args.force, "DST")
+        check_output_dir(dst, args.force, "--out")
     else:
         if dst.is_dir():
-            raise W2VError(f"{dst} is a directory; give a file name for --to {fmt}")
-        probe_writable(dst.parent, "DST")
-    vec = load_vectors(args.src)
+            raise W2VError(f"--out {dst} is a directory; give a file name for --to {fmt}")
+        probe_writable(dst.parent, "--out")
+    vec = load(args.model)
     save_vectors(vec, dst, fmt, c_style=args.c_style, force=args.force)
     if not args.quiet:
         print(f"wrote {len(vec)} vectors x {vec.dim} dims to {dst} ({fmt})", file=sys.stderr)

@@ -24,7 +24,6 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -117,17 +116,6 @@ def read_vocab(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
                 raise W2VError(f"{path}:{lineno}: bad count {count!r} (expected word<TAB>count)") from None
             words.append(word)
     return words, np.asarray(counts, dtype=np.int64)
-
-
-@dataclass
-class Model:
-    """A loaded output directory: the table, its vocabulary and metadata."""
-
-    embeddings: np.ndarray
-    words: list[str]
-    counts: np.ndarray
-    config: dict = field(default_factory=dict)
-    context: np.ndarray | None = None
 
 
 # -- a model directory, replaced whole or not at all -------------------------------------------------
@@ -311,8 +299,10 @@ def _load_table(path: Path, mmap: bool) -> np.ndarray:
     return table
 
 
-def load_model(path: str | os.PathLike, mmap: bool = False, context: bool = False) -> Model:
-    """Load an output directory. ``mmap=True`` memory-maps the table (read-only).
+def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = False
+               ) -> tuple[np.ndarray, list[str], np.ndarray, dict, np.ndarray | None]:
+    """Read an output directory's files: ``(table, words, counts, config, context or None)``.
+    ``mmap=True`` memory-maps the arrays (read-only). Use :func:`w2v.load` for a table object.
 
     Refuses (:class:`W2VError`, one line naming the file) a table whose shape disagrees with the
     vocabulary, a table with a NaN or infinite value (naming the row and its word), and a damaged
@@ -338,7 +328,35 @@ def load_model(path: str | os.PathLike, mmap: bool = False, context: bool = Fals
         if ctx.shape != emb.shape:
             raise W2VError(f"{path / CONTEXT} has shape {ctx.shape}, {emb_path} {emb.shape}")
         check_finite_rows(ctx, words, str(path / CONTEXT))
-    return Model(emb, words, counts, config, ctx)
+    return emb, words, counts, config, ctx
+
+
+def versions(*modules: str) -> dict:
+    """Versions of w2v, Python, numpy and the named modules (e.g. ``"numba"``), and the platform."""
+    import importlib
+    import platform
+
+    from . import __version__
+
+    out = {"w2v": __version__, "python": platform.python_version(), "numpy": np.__version__}
+    for name in modules:
+        out[name] = getattr(importlib.import_module(name), "__version__", "?")
+    out["platform"] = platform.platform()
+    return out
+
+
+def __getattr__(name: str):
+    # Deprecated names, one release: outdir.Model was a second table type and outdir.load_model a second
+    # loader; w2v.Vectors and w2v.load are the one of each now.
+    if name in ("Model", "load_model"):
+        import importlib
+        import warnings
+
+        warnings.warn(f"w2v.outdir.{name} is deprecated; use w2v.Vectors / w2v.load", DeprecationWarning, stacklevel=2)
+        if name == "Model":
+            return importlib.import_module(".vectors", __package__).Vectors
+        return importlib.import_module(".formats", __package__).load
+    raise AttributeError(f"module 'w2v.outdir' has no attribute {name!r}")
 
 
 def plain(obj):

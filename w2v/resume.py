@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import W2VError
-from .outdir import CONFIG, CONTEXT, EMBEDDINGS, load_model
+from .outdir import CONFIG, CONTEXT, EMBEDDINGS, read_model
 
 #: Options a resumed run may change: they do not change the result (with one thread).
 FREE_ON_RESUME = ("threads",)
@@ -57,20 +57,19 @@ def partial_info(state: RunState, jobs_per_epoch: int, words_done: int, words_to
 def load_run(path: str | os.PathLike) -> tuple[dict, list[str], np.ndarray, RunState]:
     """Read a partial or checkpointed run: ``(config, words, counts, state)``."""
     path = Path(path)
-    model = load_model(path, context=True)
-    config = model.config
+    table, words, counts, config, context = read_model(path, context=True)
     saved = config.get("resume_state")
     if not isinstance(saved, dict):
         if not config:
             raise W2VError(f"{path / CONFIG} is missing; cannot resume a run without it")
         raise W2VError(f"{path} is a complete model, not a partial or checkpointed run: nothing to resume "
                        "(train with --checkpoint, or stop a run with Ctrl-C or SIGTERM, to get one)")
-    if model.context is None:
+    if context is None:
         raise W2VError(f"{path / CONTEXT} is missing: a partial run needs its output vectors to resume")
     try:
         state = RunState(
-            syn0=np.array(model.embeddings, dtype=np.float32, order="C"),
-            syn1=np.array(model.context, dtype=np.float32, order="C"),
+            syn0=np.array(table, dtype=np.float32, order="C"),
+            syn1=np.array(context, dtype=np.float32, order="C"),
             epoch=int(saved["epoch"]), job=int(saved["job"]), tally=[float(x) for x in saved["tally"]],
             epoch_loss=[float(x) for x in saved["epoch_loss"]],
             epoch_seconds=[float(x) for x in saved["epoch_seconds"]],
@@ -83,7 +82,7 @@ def load_run(path: str | os.PathLike) -> tuple[dict, list[str], np.ndarray, RunS
     if state.syn0.shape[1] != config.get("dim"):
         raise W2VError(f"{path / EMBEDDINGS} has {state.syn0.shape[1]} columns but {path / CONFIG} says "
                        f"dim {config.get('dim')}")
-    return config, model.words, model.counts, state
+    return config, words, counts, state
 
 
 def resume_options(config: dict, given: dict, option_type, path: str | os.PathLike) -> dict:

@@ -13,82 +13,55 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import signal
 import sys
 import tempfile
 import threading
 import time
-import types
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import __version__
+from .cli import SEED, add_corpus, add_quiet, option, parser, run_cli
 from .corpus import list_files
-from .errors import ArgumentParser, Interrupted, W2VError, run_cli
-from .outdir import check_output_dir, save_model
+from .encode import is_encoded, open_corpus
+from .errors import Interrupted, W2VError
+from .outdir import check_output_dir, versions
 from .resume import RunState, load_run, partial_info, resume_options
 from .safety import SignalGuard, check_disk, check_memory, check_not_input, enospc, human, probe_writable, work_dir
-from .vocab import EncodedCorpus, Vocabulary, encode_corpus, keep_probabilities, noise_distribution
+from .vectors import Vectors
+from .vocab import CorpusOptions, EncodedCorpus, keep_probabilities, noise_distribution
 
 JOB_WORDS = 10_000
-MAX_DIM = 100_000
-MAX_WINDOW = 100_000
-MAX_NEGATIVE = 10_000
-MAX_EPOCHS = 1_000_000
-MAX_THREADS = 1_024
 
 
 @dataclass
-class TrainConfig:
-    """Every training hyperparameter, validated in one place (:meth:`validate`)."""
+class TrainConfig(CorpusOptions):
+    """Every training hyperparameter, defined once: default, bounds and help (the CLI is generated)."""
 
-    dim: int = 100
-    window: int = 5
-    negative: int = 5
-    epochs: int = 5
-    alpha: float = 0.025
-    min_alpha: float = 0.0001
-    sample: float = 1e-3
-    ns_exponent: float = 0.75
-    min_count: int = 5
-    max_vocab: int | None = None
-    cbow: bool = False
-    shared_negatives: bool = True
-    threads: int = os.cpu_count() or 1
-    seed: int = 1
-    lowercase: bool = False
-    max_sentence_length: int = 10_000
-    save_context: bool = False
+    dim: int = option(100, "vector dimensionality", lo=1, hi=100_000)
+    window: int = option(5, "max context distance (reduced at random)", lo=1, hi=10_000)
+    negative: int = option(5, "noise words per positive pair", lo=0, hi=1_000)
+    epochs: int = option(5, "passes over the corpus", lo=1, hi=100_000)
+    alpha: float = option(0.025, "initial learning rate", above=0, below=1)
+    min_alpha: float = option(0.0001, "final learning rate", lo=0, below=1)
+    sample: float = option(1e-3, "subsampling threshold (0 = off)", lo=0, hi=1)
+    ns_exponent: float = option(0.75, "noise distribution exponent", lo=-10, hi=10)
+    max_vocab: int | None = option(None, "keep only the N most frequent words", lo=1, all_zero=True)
+    cbow: bool = option(False, "CBOW (mean of context) instead of skip-gram")
+    shared_negatives: bool = option(
+        True, "skip-gram: fresh noise words for every (centre, context) pair, as word2vec's C code (default: one "
+        "set per centre word, shared by its context words; Ji et al. 2016)", flag="--per-pair-negatives")
+    threads: int = option(os.cpu_count() or 1, "worker threads", lo=1, hi=4096)
+    seed: int = option(SEED, "random seed", lo=0, below=2**63)
+    save_context: bool = option(False, "also save the output vectors (context.npy)")
 
-    def validate(self) -> TrainConfig:
-        """Raise :class:`W2VError` naming the first invalid option and how to fix it."""
-        # Upper bounds keep the kernel's work arrays and the schedule's int64 word counts sane.
-        checks = [
-            (0 < self.dim <= MAX_DIM, f"dim must be between 1 and {MAX_DIM:,}"),
-            (1 <= self.window <= MAX_WINDOW, f"window must be between 1 and {MAX_WINDOW:,}"),
-            (0 <= self.negative <= MAX_NEGATIVE, f"negative must be between 0 and {MAX_NEGATIVE:,}"),
-            (1 <= self.epochs <= MAX_EPOCHS, f"epochs must be between 1 and {MAX_EPOCHS:,}"),
-            (0 < self.alpha < 1, "alpha must be a finite number with 0 < alpha < 1 (word2vec: 0.025)"),
-            (0 <= self.min_alpha <= self.alpha, "min_alpha must be between 0 and alpha"),
-            (0 <= self.sample < float("inf"), "sample must be a finite number >= 0 (0 disables subsampling)"),
-            (abs(self.ns_exponent) <= 10, "ns_exponent must be a finite number between -10 and 10"),
-            (self.min_count >= 1, "min_count must be >= 1"),
-            (self.max_vocab is None or self.max_vocab >= 1, "max_vocab must be >= 1"),
-            (1 <= self.threads <= MAX_THREADS, f"threads must be between 1 and {MAX_THREADS:,}"),
-            (self.max_sentence_length >= 1, "max_sentence_length must be >= 1"),
-            (self.seed >= 0, "seed must be >= 0"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                name = message.split()[0]
-                value = getattr(self, name)
-                raise W2VError(f"invalid --{name.replace('_', '-')} {value}: {message}")
-        return self
+    def check(self) -> None:
+        if self.min_alpha > self.alpha:
+            self.fail("min_alpha", f"must not exceed --alpha {self.alpha}")
 
 
 def job_bounds(starts: np.ndarray, job_words: int = JOB_WORDS) -> np.ndarray:
@@ -99,16 +72,6 @@ def job_bounds(starts: np.ndarray, job_words: int = JOB_WORDS) -> np.ndarray:
     block = starts[:-1] // job_words
     cuts = np.flatnonzero(np.diff(block)) + 1
     return np.concatenate([[0], cuts, [n_sent]]).astype(np.int64)
-
-
-@dataclass
-class TrainResult:
-    """What :func:`train` returns: the table, its vocabulary and the run's metadata."""
-
-    embeddings: np.ndarray
-    vocab: Vocabulary
-    context: np.ndarray
-    info: dict
 
 
 def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: RunState | None = None,
@@ -251,55 +214,52 @@ def _check_epoch(syn0: np.ndarray, syn1: np.ndarray, totals: np.ndarray, epoch: 
                            f"lower --alpha (now {cfg.alpha})")
 
 
-def train(corpus: str | os.PathLike | None, out: str | os.PathLike | None = None, progress: bool = True,
-          cache_dir: str | os.PathLike | None = None, force: bool = False, checkpoint: bool = False,
-          resume: str | os.PathLike | None = None, stop: Callable[[], bool] | None = None,
-          **options) -> TrainResult:
-    """Learn an embedding table from ``corpus`` (file, directory or ``-``).
+def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | None = None, progress: bool = True,
+                     cache_dir: str | os.PathLike | None = None, config: TrainConfig | None = None,
+                     force: bool = False, checkpoint: bool = False, resume: str | os.PathLike | None = None,
+                     stop: Callable[[], bool] | None = None, **options) -> Vectors:
+    """Learn an embedding table from ``corpus`` (file, directory or ``-``); returns it as :class:`Vectors`
+    (``matrix``, ``words``, ``counts``, the run's ``info`` and the output vectors as ``context``).
 
-    ``options`` are the fields of :class:`TrainConfig` (``dim``, ``window``, ``negative``,
-    ``epochs``, ``alpha``, ``min_alpha``, ``sample``, ``ns_exponent``, ``min_count``,
-    ``max_vocab``, ``cbow``, ``shared_negatives``, ``threads``, ``seed``, ``lowercase``,
-    ``max_sentence_length``, ``save_context``). With ``out``, the table is also saved there
-    (``embeddings.npy``, ``vocab.txt``, ``config.json``; ``context.npy`` with
-    ``save_context``), replacing the directory whole; a non-empty directory that is not a w2v
-    model is refused unless ``force``. The output location, free space and memory are checked
-    before the work (:mod:`w2v.safety`). The encoded ids live in a temporary directory under
-    ``cache_dir`` (default: the system's) and are removed afterwards.
+    ``options`` are the fields of :class:`TrainConfig` (``dim``, ``window``, ``negative``, ``epochs``,
+    ``alpha``, ``cbow``, ``threads``, ``seed`` ...), or pass a validated ``config``. With ``out``, the
+    table is also saved there (``embeddings.npy``, ``vocab.txt``, ``config.json``; ``context.npy`` with
+    ``save_context``), replacing the directory whole; a non-empty directory that is not a w2v model is
+    refused unless ``force``. The output location, free space and memory are checked before the work
+    (:mod:`w2v.safety`). ``corpus`` may also be an encoded corpus (``python -m w2v.encode``); with
+    ``cache_dir`` the encoding is kept there and reused by later runs on the same files.
 
-    ``checkpoint=True`` saves the run to ``out`` after every epoch as a partial model;
-    ``resume=DIR`` continues a partial or checkpointed run saved in ``DIR`` (its options are
-    kept; ``corpus`` may be None to use the saved corpus path). SIGINT and SIGTERM (and ``stop()``
-    turning true, polled between jobs) stop the run after the current jobs: a partial model is
-    saved to ``out`` and :class:`~w2v.errors.Interrupted` is raised (its ``result`` holds the
-    partial :class:`TrainResult`).
+    ``checkpoint=True`` saves the run to ``out`` after every epoch as a partial model; ``resume=DIR``
+    continues a partial or checkpointed run saved in ``DIR`` with its options (``corpus`` may be None
+    to use the saved corpus path; only ``threads`` may change). SIGINT and SIGTERM (and ``stop()``
+    turning true, polled between jobs) stop the run after the current jobs: a partial model is saved to
+    ``out`` and :class:`~w2v.errors.Interrupted` is raised (its ``result`` holds the partial table).
     """
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise W2VError(f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+    if config is not None and options:
+        raise W2VError("give either config or keyword options, not both")
     start = None
     if resume is not None:
+        given = asdict(config) if config is not None else options
         saved_config, saved_words, saved_counts, start = load_run(resume)
-        options = resume_options(saved_config, options, TrainConfig, resume)
+        cfg = TrainConfig.from_kwargs(**resume_options(saved_config, given, TrainConfig, resume))
         corpus = corpus if corpus is not None else saved_config.get("corpus")
+    else:
+        cfg = config.validate() if config is not None else TrainConfig.from_kwargs(**options)
     if corpus is None:
         raise W2VError("no corpus given")
-    cfg = TrainConfig(**options).validate()
     if checkpoint and out is None:
         raise W2VError("--checkpoint needs an output directory (--out)")
     _check_paths(corpus, out, cache_dir, force, resume)
     t0 = time.perf_counter()
     with SignalGuard() as guard:
         should_stop = guard.requested if stop is None else (lambda: guard.requested() or stop())
-        with work_dir(cache_dir) as workdir:
+        with work_dir() as workdir:
             try:
-                enc = encode_corpus(corpus, workdir, cfg.min_count, cfg.max_vocab, cfg.lowercase,
-                                    cfg.max_sentence_length, progress)
+                enc = open_corpus(corpus, cfg, cfg.max_vocab, workdir, cache_dir, progress)
             except OSError as exc:
-                raise W2VError(f"cannot write the encoded corpus to {workdir}: {exc.strerror or exc}"
-                               f"{'; free space there or use --cache-dir' if enospc(exc) else ''}") from None
-            if progress and enc.stats["invalid_utf8"]:
+                raise W2VError(f"cannot write the encoded corpus ({exc.filename or workdir}): {exc.strerror or exc}"
+                               f"{'; free space there' if enospc(exc) else ''}") from None
+            if progress and enc.stats.get("invalid_utf8"):
                 print(f"warning: replaced {enc.stats['invalid_utf8']} invalid UTF-8 sequence(s) in {corpus}",
                       file=sys.stderr)
             if start is not None and (enc.vocab.words != saved_words or
@@ -307,30 +267,30 @@ def train(corpus: str | os.PathLike | None, out: str | os.PathLike | None = None
                 raise W2VError(f"the corpus {corpus} is not the one the run in {resume} was trained on "
                                "(its vocabulary or counts differ)")
             _check_resources(len(enc.vocab), cfg, out, checkpoint)
+            n_jobs = len(job_bounds(enc.starts)) - 1
 
-            def base_info(run_info: dict) -> dict:
-                return {"method": "cbow" if cfg.cbow else "sgns", "corpus": str(corpus), **asdict(cfg),
+            def make(state: RunState, run_info: dict) -> Vectors:
+                info = {"method": "cbow" if cfg.cbow else "sgns", "corpus": str(corpus), **asdict(cfg),
                         "corpus_stats": enc.stats, **run_info, "total_seconds": round(time.perf_counter() - t0, 3),
-                        "versions": _versions()}
+                        "versions": versions("numba")}
+                return Vectors(state.syn0, enc.vocab.words, enc.vocab.counts, info, context=state.syn1)
 
             def save_partial(state: RunState, run_info: dict, reason: str) -> None:
-                info = base_info(run_info)
-                info["partial"] = {**info.get("partial", {}), "reason": reason}
-                info["resume_state"] = state.to_config()
-                save_model(out, state.syn0, enc.vocab.words, enc.vocab.counts, info, state.syn1, force=force)
+                vec = make(state, run_info)
+                vec.info["partial"] = {**vec.info.get("partial", {}), "reason": reason}
+                vec.info["resume_state"] = state.to_config()
+                vec.save(out, context=True, force=force)
 
             def on_epoch(state: RunState) -> None:
                 words = state.epoch * len(enc.ids)
-                save_partial(state, {"partial": partial_info(state, len(job_bounds(enc.starts)) - 1, words,
-                                                             cfg.epochs * len(enc.ids), "checkpoint")},
-                             "checkpoint")
+                save_partial(state, {"partial": partial_info(state, n_jobs, words, cfg.epochs * len(enc.ids),
+                                                             "checkpoint")}, "checkpoint")
 
             with guard.stopping():
                 state, run_info = _run_epochs(enc, cfg, progress, start, should_stop,
                                               on_epoch if checkpoint else None)
                 del enc.ids
-                info = base_info(run_info)
-                result = TrainResult(state.syn0, enc.vocab, state.syn1, info)
+                result = make(state, run_info)
                 if "partial" in run_info:
                     reason = guard.name or "stopped"
                     if out is not None:
@@ -338,17 +298,14 @@ def train(corpus: str | os.PathLike | None, out: str | os.PathLike | None = None
                     p = run_info["partial"]
                     where = (f"partial model saved to {out} (resume with: python -m w2v.train --resume {out})"
                              if out is not None else "nothing saved (no output directory)")
-                    exc = Interrupted(f"interrupted by {reason} after {p['epochs_done']} of {cfg.epochs} epochs "
+                    raise Interrupted(f"interrupted by {reason} after {p['epochs_done']} of {cfg.epochs} epochs "
                                       f"and {p['jobs_done']} of {p['jobs_per_epoch']} jobs of the next; {where}",
-                                      guard.signum or signal.SIGINT)
-                    exc.result = result
-                    raise exc
+                                      guard.signum or signal.SIGINT, result)
                 if out is not None:
-                    save_model(out, state.syn0, enc.vocab.words, enc.vocab.counts, info,
-                               state.syn1 if cfg.save_context else None, force=force)
+                    result.save(out, context=cfg.save_context, force=force)
         if guard.requested():  # a signal during the final save: the model is complete, but say so
             raise Interrupted(f"interrupted by {guard.name} while saving; the model in {out} is complete",
-                              guard.signum)
+                              guard.signum, result)
     return result
 
 
@@ -362,20 +319,23 @@ def _check_paths(corpus, out, cache_dir, force: bool, resume) -> None:
         else:
             probe_writable(out, "--out")
     if cache_dir is not None:
-        if not Path(cache_dir).is_dir():
+        if Path(cache_dir).exists() and not Path(cache_dir).is_dir():
             raise W2VError(f"--cache-dir {cache_dir} is not a directory")
         cache, target = Path(os.path.realpath(cache_dir)), Path(os.path.realpath(out)) if out is not None else None
         if target is not None and (cache == target or target in cache.parents):
             raise W2VError(f"--cache-dir {cache_dir} lies inside --out {out}, which is replaced when the model is "
                            "saved; choose a --cache-dir outside it")
-    probe_writable(cache_dir or tempfile.gettempdir(), "--cache-dir")
-    if corpus_path is not None:
+        probe_writable(cache_dir, "--cache-dir")
+    scratch = tempfile.gettempdir()
+    probe_writable(scratch, "the temporary directory (TMPDIR)")
+    if corpus_path is not None and not is_encoded(corpus_path):
         files = list_files(corpus_path)
         size = sum(p.stat().st_size * (3 if p.suffix.lower() in (".gz", ".bz2", ".xz") else 1) for p in files)
         tokens = size // 6  # English text averages about 6 bytes a token
-        check_disk(cache_dir or tempfile.gettempdir(), 8 * tokens,
-                   f"the encoded corpus (4 bytes a token, twice while encoding; ~{tokens:,} tokens estimated "
-                   f"from {human(size)} of text)", "use --cache-dir on a larger disk")
+        what = f"the encoded corpus (~{tokens:,} tokens estimated from {human(size)} of text, 4 bytes a token"
+        check_disk(scratch, 8 * tokens, what + ", twice while encoding)", "set TMPDIR to a larger disk")
+        if cache_dir is not None:
+            check_disk(cache_dir, 4 * tokens, what + ")", "use a --cache-dir on a larger disk")
 
 
 def _check_resources(vocab_size: int, cfg: TrainConfig, out, checkpoint: bool) -> None:
@@ -390,11 +350,12 @@ def _check_resources(vocab_size: int, cfg: TrainConfig, out, checkpoint: bool) -
         check_disk(out, need, f"the model ({n_tables} table(s) of {vocab_size:,} x {cfg.dim} float32)")
 
 
-def _versions() -> dict:
-    import numba
+def train(*args, **kwargs) -> Vectors:
+    """Deprecated name of :func:`train_embeddings` (``w2v.train`` is the module ``python -m w2v.train`` runs)."""
+    import warnings
 
-    return {"w2v": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "numba": numba.__version__, "platform": platform.platform()}
+    warnings.warn("w2v.train.train is deprecated; use w2v.train_embeddings", DeprecationWarning, stacklevel=2)
+    return train_embeddings(*args, **kwargs)
 
 
 def default_out(corpus: str) -> Path:
@@ -408,40 +369,12 @@ def default_out(corpus: str) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d = TrainConfig()
-    p = ArgumentParser(
-        prog="python -m w2v.train",
-        description="Learn a word-embedding table with skip-gram negative sampling (or CBOW).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("corpus", nargs="?",
-                   help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin (with --resume: "
-                        "default the resumed run's corpus)")
-    p.add_argument("--out", help="output directory (default: <corpus name>-w2v)")
-    p.add_argument("--dim", type=int, default=d.dim, help="vector dimensionality")
-    p.add_argument("--window", type=int, default=d.window, help="max context distance (reduced at random)")
-    p.add_argument("--negative", type=int, default=d.negative, help="noise words per positive pair")
-    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the corpus")
-    p.add_argument("--alpha", type=float, default=d.alpha, help="initial learning rate")
-    p.add_argument("--min-alpha", type=float, default=d.min_alpha, help="final learning rate")
-    p.add_argument("--sample", type=float, default=d.sample, help="subsampling threshold (0 = off)")
-    p.add_argument("--ns-exponent", type=float, default=d.ns_exponent, help="noise distribution exponent")
-    p.add_argument("--min-count", type=int, default=d.min_count, help="drop words rarer than this")
-    p.add_argument("--max-vocab", type=int, default=None, help="keep only the N most frequent words")
-    p.add_argument("--cbow", action="store_true", help="CBOW (mean of context) instead of skip-gram")
-    p.add_argument("--per-pair-negatives", dest="shared_negatives", action="store_false",
-                   help="skip-gram: fresh noise words for every (centre, context) pair, as word2vec's C code "
-                        "(default: one set per centre word, shared by its context words; Ji et al. 2016)")
-    p.add_argument("--threads", type=int, default=d.threads, help="worker threads")
-    p.add_argument("--seed", type=int, default=d.seed, help="random seed")
-    p.add_argument("--lowercase", action="store_true", help="lowercase the text before tokenizing")
-    p.add_argument("--max-sentence-length", type=int, default=d.max_sentence_length,
-                   help="cut longer lines into chunks of this many tokens")
-    p.add_argument("--save-context", action="store_true", help="also save the output vectors (context.npy)")
-    p.add_argument("--cache-dir", help="where to keep the encoded corpus while training (default: system temp)")
+    p = parser("w2v.train", "Learn a word-embedding table with skip-gram negative sampling (or CBOW).")
+    add_corpus(p, "output directory (default: <corpus name>-w2v; with --resume: DIR)", optional=True)
+    TrainConfig.add_arguments(p)
     p.add_argument("--neighbors", nargs="*", default=None, metavar="WORD",
                    help="after training, print nearest neighbours of these words")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    add_quiet(p)
     p.add_argument("--force", action="store_true",
                    help="write into --out even if it is a non-empty directory that is not a w2v model "
                         "(its other files are kept)")
@@ -449,51 +382,39 @@ def build_parser() -> argparse.ArgumentParser:
                    help="save the run to --out after every epoch (a partial model --resume continues)")
     p.add_argument("--resume", metavar="DIR",
                    help="continue the partial or checkpointed run saved in DIR with its options (only --threads "
-                        "may change; --out defaults to DIR). SIGINT/SIGTERM save such a partial run.")
+                        "may change; CORPUS defaults to the saved one). SIGINT/SIGTERM save such a partial run.")
     return p
 
 
-def _neighbours(emb: np.ndarray, vocab: Vocabulary, words: list[str], topn: int = 8) -> list[str]:
-    from .vectors import Vectors
-
-    vec = Vectors(emb, vocab.words, vocab.counts)
+def _neighbours(vec: Vectors, words: list[str], topn: int = 8) -> list[str]:
     return [f"{w}: " + ", ".join(f"{n} {c:.2f}" for n, c in vec.most_similar(w, topn=topn)) if w in vec
             else f"{w}: not in vocabulary" for w in words]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    opts = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
+    p = build_parser()
+    args = p.parse_args(argv)
+    common = dict(progress=not args.quiet, cache_dir=args.cache_dir, force=args.force, checkpoint=args.checkpoint)
     if args.resume:  # only the options given on the command line (they must agree with the saved run)
-        opts = {k: v for k, v in opts.items() if v != parser.get_default(k)}
+        given = {f.name: getattr(args, f.name) for f in TrainConfig.options()
+                 if getattr(args, f.name) != p.get_default(f.name)}
         out = Path(args.out) if args.out else Path(args.resume)
-    elif args.corpus is None:
-        raise W2VError("the following arguments are required: corpus")
+        result = train_embeddings(args.corpus, out=out, resume=args.resume, **common, **given)
     else:
+        if args.corpus is None:
+            raise W2VError("the following arguments are required: corpus")
         out = Path(args.out) if args.out else default_out(args.corpus)
-    result = train(args.corpus, out=out, progress=not args.quiet, cache_dir=args.cache_dir, force=args.force,
-                   checkpoint=args.checkpoint, resume=args.resume, **opts)
+        result = train_embeddings(args.corpus, out=out, config=TrainConfig.from_args(args), **common)
     if not args.quiet:
         info = result.info
         st = info["corpus_stats"]
-        print(f"{info['method']}: {st['tokens']:,} tokens, {len(result.vocab):,} words x {info['dim']} dims, "
+        print(f"{info['method']}: {st['tokens']:,} tokens, {len(result):,} words x {result.dim} dims, "
               f"{info['epochs']} epochs in {info['train_seconds']:.1f}s "
               f"({info['words_per_second']:,.0f} words/s), final loss {info['epoch_loss'][-1]:.4f} -> {out}/")
     if args.neighbors:
-        print("\n".join(_neighbours(result.embeddings, result.vocab, args.neighbors)))
+        print("\n".join(_neighbours(result, args.neighbors)))
     return 0
 
-
-class _CallableModule(types.ModuleType):
-    """Lets ``w2v.train(corpus, ...)`` work even after the ``w2v.train`` module is imported
-    (a submodule import rebinds the package attribute to the module)."""
-
-    def __call__(self, *args, **kwargs) -> TrainResult:
-        return train(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 if __name__ == "__main__":
     run_cli(main)

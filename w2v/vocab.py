@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from .cli import Options, option
 from .corpus import ReadStats, iter_pieces, list_files
 from .errors import W2VError
 from .outdir import read_vocab, write_vocab
@@ -47,11 +48,21 @@ def noise_distribution(counts: np.ndarray, exponent: float = 0.75) -> np.ndarray
 
 
 @dataclass
+class CorpusOptions(Options):
+    """How text becomes ids, shared by every tool that reads a corpus (train, svd, encode): defined once."""
+
+    min_count: int = option(5, "drop words rarer than this", lo=1)
+    lowercase: bool = option(False, "lowercase the text before tokenizing")
+    max_sentence_length: int = option(10_000, "cut longer lines into chunks of this many tokens", lo=1)
+
+
+@dataclass
 class Vocabulary:
     """Words sorted by descending count; ``words[i]`` is row *i* of the table."""
 
     words: list[str]
     counts: np.ndarray  # int64, same length as words
+    _index: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -59,7 +70,7 @@ class Vocabulary:
     @property
     def index(self) -> dict[str, int]:
         """Word → row index (built once, on first use)."""
-        if getattr(self, "_index", None) is None:
+        if self._index is None:
             self._index = {w: i for i, w in enumerate(self.words)}
         return self._index
 
@@ -113,15 +124,10 @@ def encode_corpus(
 ) -> EncodedCorpus:
     """Count the corpus, choose the vocabulary and encode the corpus to ``workdir/ids.i32``.
 
-    Long lines are cut into sentences of at most ``max_sentence_length`` raw tokens.
-    Raises :class:`W2VError` on an empty corpus or an empty vocabulary.
+    Long lines are cut into sentences of at most ``max_sentence_length`` raw tokens. The options are
+    trusted (validated by :class:`CorpusOptions` at the boundary). Raises :class:`W2VError` on an empty
+    corpus or an empty vocabulary.
     """
-    if min_count < 1:
-        raise W2VError(f"min_count must be >= 1, got {min_count}")
-    if max_vocab is not None and max_vocab < 1:
-        raise W2VError(f"max_vocab must be >= 1, got {max_vocab}")
-    if max_sentence_length < 1:
-        raise W2VError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
