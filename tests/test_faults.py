@@ -410,6 +410,7 @@ def test_glove_numbers_never_become_words(tmp_path, text, needle):
     (["--sample", "inf"], "--sample inf"), (["--window", str(10**12)], "--window"),
     (["--negative", str(10**9)], "--negative"), (["--epochs", str(10**15)], "--epochs"),
     (["--threads", "100000"], "--threads"), (["--ns-exponent", "1e300"], "--ns-exponent"),
+    (["--alpha", "0.9", "--sample", "0"], "training diverged"),
 ])
 def test_training_that_cannot_train_is_an_error(corpus, tmp_path, args, needle):
     out = tmp_path / "m"
@@ -423,6 +424,9 @@ def test_one_word_a_line_is_an_error(tmp_path):
     path.write_text("".join(f"w{i % 50}\n" for i in range(2000)))
     one_line_error(cli("train", path, "--out", tmp_path / "m", *OPTS), "train", "training updated nothing",
                    "one word a line")
+    for method in ("svd", "pca"):
+        one_line_error(cli("svd", path, "--out", tmp_path / "m", "--method", method, "--min-count", "1", "--dim", "2"),
+                       "svd", "no two words co-occur")
     assert not (tmp_path / "m").exists()
 
 

@@ -221,6 +221,9 @@ def check_finite_rows(matrix, words: Iterable[str] | None, where: str, chunk: in
     """Refuse a table with a NaN or infinite value, naming the first such row and its word."""
     import numpy as np
 
+    with np.errstate(all="ignore"):
+        if np.isfinite(np.sum(matrix, dtype=np.float64)):  # the common case: one pass, no temporary
+            return
     for r0 in range(0, matrix.shape[0], chunk):
         block = np.asarray(matrix[r0:r0 + chunk])
         bad = ~np.isfinite(block).all(axis=1)

@@ -98,6 +98,9 @@ def svd_embeddings(counts: sp.spmatrix, dim: int = 100, cds: float = 0.75, neg: 
     """
     t0 = time.perf_counter()
     m = ppmi(counts, cds=cds, neg=neg)
+    if m.nnz == 0:
+        raise W2VError(f"the shifted PPMI matrix is all zero: no word pair is associated above log(neg={neg:g}) "
+                       f"({counts.nnz:,} co-occurring pairs); lower --neg or give a larger corpus")
     t1 = time.perf_counter()
     u, s, vt = truncated_svd(m, dim, seed, solver)
     t2 = time.perf_counter()
@@ -188,6 +191,10 @@ def build(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progr
         t1 = time.perf_counter()
         counts, vocab = count_matrix(enc, cfg, progress)
         n = len(vocab)
+        if counts.nnz == 0:
+            raise W2VError(f"no two words co-occur within --window {cfg.window} in {corpus} "
+                           f"({enc.stats.get('sentences', 0):,} sentences): nothing to factorize. Is the corpus one "
+                           "word a line, or --max-sentence-length too small?")
         check_memory(3 * n * dim * 8, f"the {n:,} x {dim} factors", "lower --max-vocab or --dim")
         del enc.ids
     t2 = time.perf_counter()

@@ -209,7 +209,7 @@ def _check_epoch(syn0: np.ndarray, syn1: np.ndarray, totals: np.ndarray, epoch: 
             f"or --min-count ({cfg.min_count}) too small, or does --sample ({cfg.sample:g}) drop nearly every word "
             "of a tiny corpus?")
     for name, table in (("input", syn0), ("output", syn1)):
-        if not np.isfinite(table).all():
+        if not np.isfinite(np.sum(table, dtype=np.float64)):  # one pass, no temporary the size of the table
             raise W2VError(f"training diverged: the {name} vectors hold NaN or infinity after epoch {epoch + 1}; "
                            f"lower --alpha (now {cfg.alpha})")
 
