@@ -259,9 +259,9 @@ def test_huge_declared_sizes_refused_before_allocating(tmp_path, old_model):
 # -- signals: encoding, training, saving ---------------------------------------------------------------
 
 
-def _start(args, tmpdir: Path, **kw) -> subprocess.Popen:
-    """``python -m w2v.train ARGS`` with its temporary files in ``tmpdir``."""
-    return subprocess.Popen([sys.executable, "-m", "w2v.train", *map(str, args)], env={**ENV, "TMPDIR": str(tmpdir)},
+def _start(args, tmpdir: Path, tool: str = "train", **kw) -> subprocess.Popen:
+    """``python -m w2v.TOOL ARGS`` with its temporary files in ``tmpdir``."""
+    return subprocess.Popen([sys.executable, "-m", f"w2v.{tool}", *map(str, args)], env={**ENV, "TMPDIR": str(tmpdir)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
@@ -274,12 +274,14 @@ def _wait_for(cond, timeout=60.0):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
-def test_signal_while_encoding(old_model, tmp_path, sig):
+@pytest.mark.parametrize("tool,sig", [("train", signal.SIGINT), ("train", signal.SIGTERM), ("train", signal.SIGKILL),
+                                      ("svd", signal.SIGTERM)])
+def test_signal_while_encoding(old_model, tmp_path, tool, sig):
     out, before = old_model
     cache = tmp_path / "cache"
     cache.mkdir()
-    proc = _start(["-", "--out", out, *OPTS], cache, stdin=subprocess.PIPE)
+    opts = OPTS if tool == "train" else ["--min-count", "1", "--dim", "2", "--quiet"]
+    proc = _start(["-", "--out", out, *opts], cache, tool, stdin=subprocess.PIPE)
     proc.stdin.write("a b c d\n" * 1000)
     proc.stdin.flush()
     _wait_for(lambda: any(cache.iterdir()))  # the encoded corpus is being written
@@ -292,7 +294,7 @@ def test_signal_while_encoding(old_model, tmp_path, sig):
                    input="a b c d\n" * 10).returncode == 0  # the next run cleans up
     else:
         assert proc.returncode == 128 + sig
-        assert proc.stderr.read().strip().splitlines()[-1].startswith("w2v.train: interrupted by SIG")
+        assert proc.stderr.read().strip().splitlines()[-1].startswith(f"w2v.{tool}: interrupted by SIG")
     assert leftovers(cache) == [] and snapshot(out) == before
 
 
@@ -348,6 +350,22 @@ def test_resume_is_bit_identical(corpus, tmp_path, stop_after):
     assert res.info["epoch_loss"] == ref.info["epoch_loss"]
     with pytest.raises(W2VError, match="complete model, not a partial"):
         train_mod.train_embeddings(None, resume=out, progress=False)
+
+
+def test_stopped_retrain_keeps_the_previous_model(corpus, old_model):
+    """Stopping a retrain over a complete model saves the partial run beside it, never over it."""
+    out, before = old_model
+    kw = dict(KW, epochs=2, seed=4)
+    ref = train_mod.train_embeddings(corpus, **kw)
+    with pytest.raises(Interrupted, match=r"saved to .*model\.partial; the previous model in .* is untouched"):
+        train_mod.train_embeddings(corpus, out=out, stop=lambda: True, **kw)
+    assert snapshot(out) == before
+    partial = out.with_name("model.partial")
+    assert load(partial).info["partial"]["words_done"] == 0
+    r = cli("train", "--resume", partial, "--quiet")  # --out defaults to the name without .partial
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(load(out).matrix, ref.matrix) and not partial.exists()
+    assert leftovers(out.parent) == []
 
 
 def test_resume_refuses_changed_options_and_corpus(corpus, tmp_path):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -29,13 +30,14 @@ from .cli import SEED, add_corpus, add_quiet, option, parser, run_cli
 from .corpus import list_files
 from .encode import is_encoded, open_corpus
 from .errors import Interrupted, W2VError
-from .outdir import check_output_dir, versions
+from .outdir import CONFIG, EMBEDDINGS, check_output_dir, read_config, versions
 from .resume import RunState, load_run, partial_info, resume_options
 from .safety import SignalGuard, check_disk, check_memory, check_not_input, enospc, human, probe_writable, work_dir
 from .vectors import Vectors
 from .vocab import CorpusOptions, EncodedCorpus, keep_probabilities, noise_distribution
 
 JOB_WORDS = 10_000
+PARTIAL_SUFFIX = ".partial"  #: a partial run beside a complete model goes to <out>.partial
 
 
 @dataclass
@@ -250,6 +252,7 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
     if checkpoint and out is None:
         raise W2VError("--checkpoint needs an output directory (--out)")
     _check_paths(corpus, out, cache_dir, force, resume)
+    partial_out = partial_dir(out, resume)
     t0 = time.perf_counter()
     with SignalGuard() as guard:
         should_stop = guard.requested if stop is None else (lambda: guard.requested() or stop())
@@ -279,7 +282,7 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                 vec = make(state, run_info)
                 vec.info["partial"] = {**vec.info.get("partial", {}), "reason": reason}
                 vec.info["resume_state"] = state.to_config()
-                vec.save(out, context=True, force=force)
+                vec.save(partial_out, context=True, force=force)
 
             def on_epoch(state: RunState) -> None:
                 words = state.epoch * len(enc.ids)
@@ -296,17 +299,37 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                     if out is not None:
                         save_partial(state, run_info, reason)
                     p = run_info["partial"]
-                    where = (f"partial model saved to {out} (resume with: python -m w2v.train --resume {out})"
-                             if out is not None else "nothing saved (no output directory)")
+                    kept = f"; the previous model in {out} is untouched" if partial_out != out else ""
+                    where = (f"partial model saved to {partial_out}{kept} (resume with: python -m w2v.train "
+                             f"--resume {partial_out})" if out is not None else "nothing saved (no output directory)")
                     raise Interrupted(f"interrupted by {reason} after {p['epochs_done']} of {cfg.epochs} epochs "
                                       f"and {p['jobs_done']} of {p['jobs_per_epoch']} jobs of the next; {where}",
                                       guard.signum or signal.SIGINT, result)
                 if out is not None:
                     result.save(out, context=cfg.save_context, force=force)
+                    if partial_out != out and partial_out.is_dir() and (checkpoint or resume is not None):
+                        shutil.rmtree(partial_out, ignore_errors=True)  # its run is complete now
         if guard.requested():  # a signal during the final save: the model is complete, but say so
             raise Interrupted(f"interrupted by {guard.name} while saving; the model in {out} is complete",
                               guard.signum, result)
     return result
+
+
+def partial_dir(out: str | os.PathLike | None, resume: str | os.PathLike | None = None) -> Path | None:
+    """Where a stopped or checkpointed run is saved: ``out`` itself, unless ``out`` holds a complete model
+    (which a partial run must not replace), then the sibling ``<out>.partial``."""
+    if out is None:
+        return None
+    out = Path(out)
+    if resume is not None and os.path.realpath(resume) == os.path.realpath(out):
+        return out
+    if not (out / CONFIG).is_file() and not (out / EMBEDDINGS).is_file():
+        return out
+    try:
+        complete = "partial" not in read_config(out / CONFIG)
+    except W2VError:
+        complete = True
+    return out.with_name(out.name + PARTIAL_SUFFIX) if complete else out
 
 
 def _check_paths(corpus, out, cache_dir, force: bool, resume) -> None:
@@ -398,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.resume:  # only the options given on the command line (they must agree with the saved run)
         given = {f.name: getattr(args, f.name) for f in TrainConfig.options()
                  if getattr(args, f.name) != p.get_default(f.name)}
-        out = Path(args.out) if args.out else Path(args.resume)
+        out = Path(args.out) if args.out else Path(args.resume.rstrip("/").removesuffix(PARTIAL_SUFFIX))
         result = train_embeddings(args.corpus, out=out, resume=args.resume, **common, **given)
     else:
         if args.corpus is None:
