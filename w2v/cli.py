@@ -192,8 +192,15 @@ def add_quiet(p: argparse.ArgumentParser, what: str = "no progress bar and no su
     p.add_argument("--quiet", action="store_true", help=what)
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"invalid seed {text}: must be between 0 and 2**63 - 1")
+    return value
+
+
 def add_seed(p: argparse.ArgumentParser, what: str = "random seed") -> None:
-    p.add_argument("--seed", type=int, default=SEED, help=what)
+    p.add_argument("--seed", type=_seed, default=SEED, help=what)
 
 
 def add_json(p: argparse.ArgumentParser, what: str = "the full result") -> None:

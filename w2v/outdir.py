@@ -112,8 +112,10 @@ def read_vocab(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
             word, _, count = line.partition("\t")
             try:
                 counts.append(int(count) if count else 0)
+                if counts[-1] < 0:
+                    raise ValueError
             except ValueError:
-                raise W2VError(f"{path}:{lineno}: bad count {count!r} (expected word<TAB>count)") from None
+                raise W2VError(f"{path}:{lineno}: bad count {count!r} (expected word<TAB>count, count >= 0)") from None
             words.append(word)
     return words, np.asarray(counts, dtype=np.int64)
 
@@ -320,6 +322,8 @@ def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = Fals
     words, counts = read_vocab(path / VOCAB)
     if emb.ndim != 2 or emb.shape[0] != len(words):
         raise W2VError(f"{emb_path} has shape {emb.shape} but {path / VOCAB} lists {len(words)} words")
+    if emb.shape[1] == 0:
+        raise W2VError(f"{emb_path} has shape {emb.shape}: vectors of no dimensions")
     check_finite_rows(emb, words, str(emb_path))
     config = read_config(path / CONFIG)
     ctx = None
