@@ -33,7 +33,16 @@ from .cli import add_quiet, option, parser, run_cli
 from .corpus import list_files
 from .errors import W2VError
 from .outdir import VOCAB, read_vocab, to_json, write_vocab
-from .safety import owned_prefix, remove_stale
+from .safety import (
+    SignalGuard,
+    check_not_input,
+    enospc,
+    nearest_existing,
+    owned_prefix,
+    probe_writable,
+    remove_stale,
+    work_dir,
+)
 from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, encode_corpus
 
 META = "encoded.json"
@@ -202,9 +211,15 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if out.exists() and not is_encoded(out) and (not out.is_dir() or any(out.iterdir())):
         raise W2VError(f"--out {out} exists and is not an encoded corpus; choose another directory")
-    with tempfile.TemporaryDirectory(prefix="w2v-ids-", dir=out.parent if out.parent.exists() else None) as work:
-        enc = encode_corpus(args.corpus, work, cfg.min_count, cfg.max_vocab, cfg.lowercase,
-                            cfg.max_sentence_length, not args.quiet)
+    check_not_input({"--out": out}, {"corpus": None if args.corpus == "-" else args.corpus})
+    probe_writable(out, "--out")
+    with SignalGuard(), work_dir(nearest_existing(out.parent)) as work:  # a signal: clean up, stop
+        try:
+            enc = encode_corpus(args.corpus, work, cfg.min_count, cfg.max_vocab, cfg.lowercase,
+                                cfg.max_sentence_length, not args.quiet)
+        except OSError as exc:
+            raise W2VError(f"cannot write the encoded corpus ({exc.filename or work}): {exc.strerror or exc}"
+                           f"{'; free space there' if enospc(exc) else ''}") from None
         identity = corpus_identity(args.corpus) if args.corpus != "-" else []
         save_encoded(enc, out, {"corpus": str(args.corpus), "identity": identity, "options": asdict(cfg)})
         del enc

@@ -180,6 +180,7 @@ def model_writer(out: str | os.PathLike, force: bool = False) -> Iterator[Path]:
             os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
             _fsync_dir_files(tmp)
             _swap_in(tmp, out)
+            _fsync(out.parent)  # the renames themselves reach the disk
         except OSError as exc:
             hint = " (disk full?)" if enospc(exc) else ""
             kept = "the previous model is unchanged" if out.is_dir() else "nothing was written"
@@ -196,9 +197,24 @@ def _fsync_dir_files(path: Path) -> None:
     for entry in path.iterdir():
         fd = os.open(entry, os.O_RDONLY)
         try:
-            os.fsync(fd)
+            os.fsync(fd)  # a write error the kernel reports only now (ENOSPC, EIO) fails the save here
         finally:
             os.close(fd)
+    _fsync(path)
+
+
+def _fsync(directory: Path) -> None:
+    """fsync a directory, where the file system allows it."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _swap_in(tmp: Path, out: Path) -> None:
