@@ -120,6 +120,26 @@ def test_full_disk_during_save_keeps_previous_model(old_model, monkeypatch, targ
     assert leftovers(out.parent) == []
 
 
+def test_real_write_failure_during_save_keeps_previous_model(old_model, tmp_path):
+    """A real failing write: the file-size limit (RLIMIT_FSIZE) lets the encoded corpus through but not
+    the table, so the save fails with EFBIG after training, as a full disk would."""
+    resource = pytest.importorskip("resource")
+    out, before = old_model
+    text = tmp_path / "small.txt"
+    text.write_text("".join(f"w{i % 7} w{(i * 3) % 7} w{(i * 5) % 7} w{i % 5}\n" for i in range(2000)))
+    limit = 60_000  # bytes: the ids (32 kB) fit, a 7 x 4000 float32 table (112 kB) does not
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    r = subprocess.run([sys.executable, "-m", "w2v.train", str(text), "--out", str(out), "--dim", "4000",
+                        "--min-count", "1", "--epochs", "1", "--threads", "1", "--sample", "0", "--quiet"],
+                       env={**ENV, "TMPDIR": str(tmp_path)}, capture_output=True, text=True, timeout=120,
+                       preexec_fn=limited)
+    one_line_error(r, "train", "cannot save the model to", "the previous model is unchanged")
+    assert snapshot(out) == before and leftovers(tmp_path, out.parent) == []
+
+
 _KILL_AT = """
 import os, signal, sys, numpy as np
 import w2v.outdir as o
