@@ -469,10 +469,15 @@ def test_one_word_a_line_is_an_error(tmp_path):
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe{}", b"[1, 2]"])
-def test_damaged_config_is_one_line(old_model, content):
+def test_damaged_config_warns_once_and_cannot_be_resumed(old_model, content):
     out, _ = old_model
     (out / "config.json").write_bytes(content)
-    one_line_error(cli("neighbors", out, "a"), "neighbors", "config.json")
+    r = cli("neighbors", out, "a")  # the table is fine: it loads, with one line saying what is missing
+    assert r.returncode == 0 and r.stdout.strip()
+    warning = [ln for ln in r.stderr.splitlines() if "config.json" in ln]
+    assert len(warning) == 1 and warning[0].startswith("warning: ") and "damaged" in warning[0]
+    assert load(out).info == {}
+    one_line_error(cli("train", "--resume", out), "train", "config.json is damaged")
 
 
 def test_other_tools_range_check_numbers(tmp_path, corpus):

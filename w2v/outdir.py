@@ -21,6 +21,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -285,25 +286,19 @@ def save_model(
 
 
 def read_config(path: str | os.PathLike) -> dict:
-    """Read a model's ``config.json``; a missing file is ``{}``, a damaged one a one-line error.
-
-    A config that is not valid UTF-8 JSON holding an object is an error naming the file rather
-    than a silent ``{}``: the table may be fine, but its provenance (and a partial run's resume
-    state) is gone, and the user should decide: fix the file, or delete it to load the table
-    without metadata.
-    """
+    """Read a model's ``config.json``; a missing file is ``{}``, a damaged one (not UTF-8 JSON holding
+    an object) a one-line :class:`W2VError` naming the file."""
     path = Path(path)
     if not path.is_file():
         return {}
     try:
         config = json.loads(path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise W2VError(f"{path} is damaged ({exc}); fix it, or delete it to load the table without its "
-                       "metadata") from None
+        raise W2VError(f"{path} is damaged ({exc}); fix or delete it") from None
     except OSError as exc:
         raise W2VError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not isinstance(config, dict):
-        raise W2VError(f"{path} holds a JSON {type(config).__name__}, expected an object; fix or delete it")
+        raise W2VError(f"{path} is damaged (a JSON {type(config).__name__}, expected an object); fix or delete it")
     return config
 
 
@@ -324,7 +319,8 @@ def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = Fals
 
     Refuses (:class:`W2VError`, one line naming the file) a table whose shape disagrees with the
     vocabulary, a table with a NaN or infinite value (naming the row and its word), and a damaged
-    ``config.json`` or ``vocab.txt``.
+    ``vocab.txt``. A damaged ``config.json`` (metadata only) gives a one-line warning on stderr and
+    an empty config: the table and its words are still good.
     """
     path = Path(path)
     if not path.exists():
@@ -341,7 +337,11 @@ def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = Fals
     if emb.shape[1] == 0:
         raise W2VError(f"{emb_path} has shape {emb.shape}: vectors of no dimensions")
     check_finite_rows(emb, words, str(emb_path))
-    config = read_config(path / CONFIG)
+    try:
+        config = read_config(path / CONFIG)
+    except W2VError as exc:  # the table is fine: load it, say once what is missing (resuming needs the config)
+        print(f"warning: {exc}; loading the table without it", file=sys.stderr)
+        config = {}
     ctx = None
     if context and (path / CONTEXT).is_file():
         ctx = _load_table(path / CONTEXT, mmap)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import W2VError
-from .outdir import CONFIG, CONTEXT, EMBEDDINGS, read_model
+from .outdir import CONFIG, CONTEXT, EMBEDDINGS, read_config, read_model
 
 #: Options a resumed run may change: they do not change the result (with one thread).
 FREE_ON_RESUME = ("threads",)
@@ -57,7 +57,8 @@ def partial_info(state: RunState, jobs_per_epoch: int, words_done: int, words_to
 def load_run(path: str | os.PathLike) -> tuple[dict, list[str], np.ndarray, RunState]:
     """Read a partial or checkpointed run: ``(config, words, counts, state)``."""
     path = Path(path)
-    table, words, counts, config, context = read_model(path, context=True)
+    config = read_config(path / CONFIG)  # strict: a damaged config cannot be resumed
+    table, words, counts, _, context = read_model(path, context=True)
     saved = config.get("resume_state")
     if not isinstance(saved, dict):
         if not config:
