@@ -140,37 +140,46 @@ def test_real_write_failure_during_save_keeps_previous_model(old_model, tmp_path
     assert snapshot(out) == before and leftovers(tmp_path, out.parent) == []
 
 
-_KILL_AT = """
+_SIGNAL_AT = """
 import os, signal, sys, numpy as np
 import w2v.outdir as o
-point = sys.argv[2]
-if point == "write":
+point, sig = sys.argv[2], int(sys.argv[3])
+if point == "write":  # after the first file of the new model is written
     real = np.save
     def save(*a, **k):
         real(*a, **k)
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), sig)
     o.np.save = save
-else:
+else:  # after the old directory was renamed aside, before the new one is renamed in
     real = os.rename
     n = []
     def rename(a, b):
         real(a, b)
         n.append(1)
         if len(n) == 1:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), sig)
     o.os.rename = rename
 o.save_model(sys.argv[1], np.zeros((2, 3), np.float32), ["x", "y"], [1, 1], {"new": True})
 """
 
 
 @pytest.mark.parametrize("point", ["write", "between-renames"])
-def test_sigkill_during_save(old_model, point):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_signal_during_save(old_model, point, sig):
+    """Whatever arrives while a model directory is saved, the directory then loads: the old model
+    (bit-identical) or the complete new one; the next save leaves no temporary file."""
     out, before = old_model
-    r = subprocess.run([sys.executable, "-c", _KILL_AT, str(out), point], env=ENV, capture_output=True)
-    assert r.returncode == -signal.SIGKILL
-    assert leftovers(out.parent)  # the killed run could not clean up ...
-    model = load(out, context=True)  # ... but the model loads: the old one, moved back if need be
-    assert snapshot(out) == before and model.info == {"old": True}
+    r = subprocess.run([sys.executable, "-c", _SIGNAL_AT, str(out), point, str(int(sig))], env=ENV,
+                       capture_output=True)
+    assert r.returncode != 0
+    model = load(out, context=True)  # the old one moved back by the loader if the kill fell between the renames
+    if point == "between-renames" and sig != signal.SIGKILL:  # held back until the swap was done
+        assert model.words == ["x", "y"] and model.info == {"new": True} and model.context is None
+        assert leftovers(out.parent) == []
+    else:
+        assert snapshot(out) == before and model.info == {"old": True}
+        if sig == signal.SIGINT:  # KeyboardInterrupt: the writer removed its temporary directory itself
+            assert leftovers(out.parent) == []
     save_model(out, np.zeros((2, 3), np.float32), ["x", "y"], [1, 1])  # the next run
     assert leftovers(out.parent) == [] and load(out).words == ["x", "y"]
 
