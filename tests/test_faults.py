@@ -217,6 +217,21 @@ def test_refuses_directory_of_the_user(corpus, tmp_path):
     assert (user / "notes.txt").read_text() == "mine" and len(load(user).words) == 60
 
 
+def test_out_is_the_current_directory(corpus, tmp_path, monkeypatch):
+    """``--out .``: the model files are replaced inside the directory (it is never renamed away from
+    under the shell that stands in it), stale ones removed, other files kept with --force."""
+    monkeypatch.chdir(tmp_path)
+    train_mod.train_embeddings(corpus, out=".", epochs=1, save_context=True, **KW)
+    train_mod.train_embeddings(corpus, out=".", epochs=1, **KW)
+    assert sorted(os.listdir(".")) == ["config.json", "embeddings.npy", "vocab.txt"]
+    Path("notes").write_text("mine")
+    with pytest.raises(W2VError, match="not a w2v model"):
+        train_mod.train_embeddings(corpus, out=".", epochs=1, **KW)
+    train_mod.train_embeddings(corpus, out=".", epochs=1, force=True, **KW)
+    assert Path("notes").read_text() == "mine" and len(load(".").words) == 60
+    assert leftovers(tmp_path, tmp_path.parent) == []
+
+
 def test_classify_save_embeddings_refuses_user_directory(tmp_path):
     pos, neg, user = tmp_path / "pos.txt", tmp_path / "neg.txt", tmp_path / "user"
     pos.write_text("good fine\n" * 10)

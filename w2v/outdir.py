@@ -166,8 +166,7 @@ def model_writer(out: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     (each atomically), the user's files are kept, and model files the new model lacks are removed.
     """
     out = check_output_dir(out, force)
-    if out.is_symlink():
-        out = Path(os.path.realpath(out))
+    out = Path(os.path.realpath(out) if out.is_symlink() else os.path.abspath(out))  # "." has no name
     parent = out.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -223,7 +222,8 @@ def _swap_in(tmp: Path, out: Path) -> None:
         if not os.path.lexists(out):
             os.rename(tmp, out)
             return
-        if not foreign_files(out):
+        cwd = Path(os.getcwd())
+        if not foreign_files(out) and out != cwd and out not in cwd.parents:  # never pull the cwd away
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}{owned_prefix('.w2v-old')}", dir=out.parent))
             try:
                 os.rename(out, old / "x")  # a rename into a fresh directory cannot race another writer

@@ -320,7 +320,7 @@ def partial_dir(out: str | os.PathLike | None, resume: str | os.PathLike | None 
     (which a partial run must not replace), then the sibling ``<out>.partial``."""
     if out is None:
         return None
-    out = Path(out)
+    out = Path(os.path.abspath(out))  # "." has no name to add .partial to
     if resume is not None and os.path.realpath(resume) == os.path.realpath(out):
         return out
     if not (out / CONFIG).is_file() and not (out / EMBEDDINGS).is_file():
