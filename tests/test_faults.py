@@ -194,7 +194,7 @@ def test_signal_during_swap_is_held_back(corpus, tmp_path, monkeypatch):
         return real(a, b)
 
     monkeypatch.setattr(outdir.os, "rename", rename)
-    with pytest.raises(Interrupted, match="while saving; the model in .* is complete"):
+    with pytest.raises(Interrupted, match="as the run ended; the model in .* is complete"):
         train_mod.train_embeddings(corpus, out=out, epochs=1, **KW)
     monkeypatch.undo()
     assert load(out).info["epochs"] == 1 and "partial" not in load(out).info

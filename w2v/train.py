@@ -241,7 +241,9 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
         raise W2VError("give either config or keyword options, not both")
     start = None
     if resume is not None:
-        given = asdict(config) if config is not None else options
+        if config is not None:
+            raise W2VError("resume keeps the saved options: pass only keyword options that may change (threads)")
+        given = options
         saved_config, saved_words, saved_counts, start = load_run(resume)
         cfg = TrainConfig.from_kwargs(**resume_options(saved_config, given, TrainConfig, resume))
         corpus = corpus if corpus is not None else saved_config.get("corpus")
@@ -310,7 +312,7 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                     if partial_out != out and partial_out.is_dir() and (checkpoint or resume is not None):
                         shutil.rmtree(partial_out, ignore_errors=True)  # its run is complete now
         if guard.requested():  # a signal during the final save: the model is complete, but say so
-            raise Interrupted(f"interrupted by {guard.name} while saving; the model in {out} is complete",
+            raise Interrupted(f"interrupted by {guard.name} as the run ended; the model in {out} is complete",
                               guard.signum, result)
     return result
 
