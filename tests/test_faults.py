@@ -412,6 +412,20 @@ def test_stopped_retrain_keeps_the_previous_model(corpus, old_model):
     assert leftovers(out.parent) == []
 
 
+def test_checkpointed_runs_with_relative_paths(corpus, tmp_path, monkeypatch):
+    """Checkpoints into a fresh directory, then over a complete model (beside it), by relative path."""
+    monkeypatch.chdir(tmp_path)
+    kw = dict(KW, epochs=2)
+    train_mod.train_embeddings(corpus, out="m", checkpoint=True, **kw)
+    first = snapshot(tmp_path / "m")
+    assert "partial" not in load("m").info
+    with pytest.raises(Interrupted, match="m.partial; the previous model in m is untouched"):
+        train_mod.train_embeddings(corpus, out="m", checkpoint=True, stop=lambda: True, **kw)
+    assert snapshot(tmp_path / "m") == first and Path("m.partial").is_dir()
+    train_mod.train_embeddings(None, out="m", checkpoint=True, resume="m.partial", progress=False)
+    assert sorted(os.listdir(".")) == ["m"] and "partial" not in load("m").info
+
+
 def test_resume_refuses_changed_options_and_corpus(corpus, tmp_path):
     out = tmp_path / "m"
     with pytest.raises(Interrupted):

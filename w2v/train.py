@@ -255,6 +255,7 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
         raise W2VError("--checkpoint needs an output directory (--out)")
     _check_paths(corpus, out, cache_dir, force, resume)
     partial_out = partial_dir(out, resume)
+    beside = partial_out is not None and os.path.realpath(partial_out) != os.path.realpath(out)
     t0 = time.perf_counter()
     with SignalGuard() as guard:
         should_stop = guard.requested if stop is None else (lambda: guard.requested() or stop())
@@ -301,7 +302,7 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                     if out is not None:
                         save_partial(state, run_info, reason)
                     p = run_info["partial"]
-                    kept = f"; the previous model in {out} is untouched" if partial_out != out else ""
+                    kept = f"; the previous model in {out} is untouched" if beside else ""
                     where = (f"partial model saved to {partial_out}{kept} (resume with: python -m w2v.train "
                              f"--resume {partial_out})" if out is not None else "nothing saved (no output directory)")
                     raise Interrupted(f"interrupted by {reason} after {p['epochs_done']} of {cfg.epochs} epochs "
@@ -309,7 +310,7 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                                       guard.signum or signal.SIGINT, result)
                 if out is not None:
                     result.save(out, context=cfg.save_context, force=force)
-                    if partial_out != out and partial_out.is_dir() and (checkpoint or resume is not None):
+                    if beside and partial_out.is_dir() and (checkpoint or resume is not None):
                         shutil.rmtree(partial_out, ignore_errors=True)  # its run is complete now
         if guard.requested():  # a signal during the final save: the model is complete, but say so
             raise Interrupted(f"interrupted by {guard.name} as the run ended; the model in {out} is complete",
@@ -322,7 +323,7 @@ def partial_dir(out: str | os.PathLike | None, resume: str | os.PathLike | None 
     (which a partial run must not replace), then the sibling ``<out>.partial``."""
     if out is None:
         return None
-    out = Path(os.path.abspath(out))  # "." has no name to add .partial to
+    out = Path(out)
     if resume is not None and os.path.realpath(resume) == os.path.realpath(out):
         return out
     if not (out / CONFIG).is_file() and not (out / EMBEDDINGS).is_file():
@@ -331,7 +332,8 @@ def partial_dir(out: str | os.PathLike | None, resume: str | os.PathLike | None 
         complete = "partial" not in read_config(out / CONFIG)
     except W2VError:
         complete = True
-    return out.with_name(out.name + PARTIAL_SUFFIX) if complete else out
+    absolute = Path(os.path.abspath(out))  # "." has no name to add .partial to
+    return absolute.with_name(absolute.name + PARTIAL_SUFFIX) if complete else out
 
 
 def _check_paths(corpus, out, cache_dir, force: bool, resume) -> None:
