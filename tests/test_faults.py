@@ -120,14 +120,16 @@ def test_full_disk_during_save_keeps_previous_model(old_model, monkeypatch, targ
     assert leftovers(out.parent) == []
 
 
-def test_real_write_failure_during_save_keeps_previous_model(old_model, tmp_path):
-    """A real failing write: the file-size limit (RLIMIT_FSIZE) lets the encoded corpus through but not
-    the table, so the save fails with EFBIG after training, as a full disk would."""
+@pytest.mark.parametrize("limit,needle", [(60_000, "cannot save the model to"),
+                                           (20_000, "cannot write the encoded corpus")])
+def test_real_write_failure_keeps_previous_model(old_model, tmp_path, limit, needle):
+    """A real failing write: a file-size limit (RLIMIT_FSIZE) makes writes fail with EFBIG as a full
+    disk would: at 60 kB the encoded corpus (32 kB) fits but the 7 x 4000 float32 table (112 kB) does
+    not, so the save fails after training; at 20 kB the encoding itself fails."""
     resource = pytest.importorskip("resource")
     out, before = old_model
     text = tmp_path / "small.txt"
     text.write_text("".join(f"w{i % 7} w{(i * 3) % 7} w{(i * 5) % 7} w{i % 5}\n" for i in range(2000)))
-    limit = 60_000  # bytes: the ids (32 kB) fit, a 7 x 4000 float32 table (112 kB) does not
 
     def limited():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
@@ -136,7 +138,7 @@ def test_real_write_failure_during_save_keeps_previous_model(old_model, tmp_path
                         "--min-count", "1", "--epochs", "1", "--threads", "1", "--sample", "0", "--quiet"],
                        env={**ENV, "TMPDIR": str(tmp_path)}, capture_output=True, text=True, timeout=120,
                        preexec_fn=limited)
-    one_line_error(r, "train", "cannot save the model to", "the previous model is unchanged")
+    one_line_error(r, "train", needle)
     assert snapshot(out) == before and leftovers(tmp_path, out.parent) == []
 
 
@@ -306,7 +308,14 @@ def test_huge_declared_sizes_refused_before_allocating(tmp_path, old_model):
 def _start(args, tmpdir: Path, tool: str = "train", **kw) -> subprocess.Popen:
     """``python -m w2v.TOOL ARGS`` with its temporary files in ``tmpdir``."""
     return subprocess.Popen([sys.executable, "-m", f"w2v.{tool}", *map(str, args)], env={**ENV, "TMPDIR": str(tmpdir)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals,
+                            **kw)
+
+
+def _default_signals() -> None:
+    # A test runner started in the background may ignore SIGINT/SIGHUP, and ignored signals stay ignored.
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def _wait_for(cond, timeout=60.0):
@@ -319,7 +328,7 @@ def _wait_for(cond, timeout=60.0):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("tool,sig", [("train", signal.SIGINT), ("train", signal.SIGTERM), ("train", signal.SIGKILL),
-                                      ("svd", signal.SIGTERM)])
+                                      ("train", signal.SIGHUP), ("svd", signal.SIGTERM)])
 def test_signal_while_encoding(old_model, tmp_path, tool, sig):
     out, before = old_model
     cache = tmp_path / "cache"

@@ -87,6 +87,8 @@ def save_encoded(enc: EncodedCorpus, out: str | os.PathLike, meta: dict) -> Path
             shutil.copyfile(ids_src, tmp / IDS)
         else:
             np.asarray(enc.ids, dtype=np.int32).tofile(tmp / IDS)
+        if (tmp / IDS).stat().st_size != 4 * len(enc.ids):  # tofile can lose a failed write without raising
+            raise W2VError(f"cannot write {out}: {tmp / IDS} is short (disk full or file-size limit?)")
         np.save(tmp / STARTS, np.asarray(enc.starts, dtype=np.int64), allow_pickle=False)
         write_vocab(tmp / VOCAB, enc.vocab.words, enc.vocab.counts)
         (tmp / META).write_text(to_json({"format": FORMAT, **meta, "stats": enc.stats}) + "\n", encoding="utf-8")
@@ -170,6 +172,7 @@ def open_corpus(corpus: str | os.PathLike, options: CorpusOptions, max_vocab: in
     if cache_dir is None:
         return encode_corpus(corpus, workdir, options.min_count, max_vocab, options.lowercase,
                              options.max_sentence_length, progress)
+    remove_stale(cache_dir)  # half-written entries of killed runs
     tokenizer = {k: v for k, v in asdict(options).items() if k != "min_count"}
     identity = corpus_identity(corpus)
     key = hashlib.sha1(json.dumps([identity, tokenizer], sort_keys=True).encode()).hexdigest()[:16]

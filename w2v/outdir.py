@@ -16,6 +16,7 @@ Single files are written to a temporary name and renamed (:func:`atomic_path`).
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -275,14 +276,23 @@ def save_model(
     if len(words) != len(counts):
         raise ValueError("words and counts differ in length")
     with model_writer(out, force) as tmp:
-        with open(tmp / EMBEDDINGS, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(embeddings), allow_pickle=False)
+        _write_npy(tmp / EMBEDDINGS, embeddings)
         if context is not None:
-            with open(tmp / CONTEXT, "wb") as fh:
-                np.save(fh, np.ascontiguousarray(context, dtype=np.float32), allow_pickle=False)
+            _write_npy(tmp / CONTEXT, np.asarray(context, dtype=np.float32))
         (tmp / VOCAB).write_text("".join(f"{w}\t{int(c)}\n" for w, c in zip(words, counts)), encoding="utf-8")
         (tmp / CONFIG).write_text(to_json(config or {}, sort_keys=True) + "\n", encoding="utf-8")
     return out
+
+
+def _write_npy(path: Path, array: np.ndarray) -> None:
+    """``np.save`` and a check that the whole array reached the file: numpy writes a real file with
+    ``tofile``, which can lose a failed write (full disk, file-size limit) without raising."""
+    with open(path, "wb") as fh:
+        np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+        fh.flush()
+        expected = fh.tell()
+    if os.path.getsize(path) != expected or expected < array.nbytes:
+        raise OSError(errno.ENOSPC, f"short write: {os.path.getsize(path):,} of {expected:,} bytes", str(path))
 
 
 def read_config(path: str | os.PathLike) -> dict:

@@ -6,7 +6,8 @@
   removes the leftovers whose owner is no longer alive (:func:`remove_stale`).
 * **Checks before work.** :func:`probe_writable`, :func:`check_disk` and :func:`check_memory` refuse
   in one line, with the numbers, before hours of work are spent on a result that cannot be kept.
-* **Signals.** :class:`SignalGuard` turns SIGINT and SIGTERM into either an immediate, clean
+* **Signals.** :class:`SignalGuard` turns SIGINT, SIGTERM and SIGHUP (unless ignored, as under
+  ``nohup``) into either an immediate, clean
   :class:`~w2v.errors.Interrupted` (while the work can simply be abandoned) or a request the work
   polls (while it can stop at a safe point and save what it has); :func:`deferred_signals` holds
   them back during a critical section such as swapping a directory in.
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from .errors import Interrupted, W2VError
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SIGNALS = (signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
 _OWNED = re.compile(r"^(?:w2v-ids|\.(?:.*\.)?w2v-(?:tmp|old))-(\d+)-")
 
 
@@ -251,7 +252,7 @@ def _in_main_thread() -> bool:
 
 @contextmanager
 def deferred_signals() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back during a critical section; deliver them right after it.
+    """Hold SIGINT, SIGTERM and SIGHUP back during a critical section; deliver them right after it.
 
     Outside the main thread (where Python cannot install handlers) this does nothing.
     """
@@ -262,7 +263,8 @@ def deferred_signals() -> Iterator[None]:
     previous = {}
     try:
         for s in SIGNALS:
-            previous[s] = signal.signal(s, lambda signum, frame: received.append(signum))
+            if signal.getsignal(s) is not signal.SIG_IGN:  # an ignored signal stays ignored (nohup, cmd &)
+                previous[s] = signal.signal(s, lambda signum, frame: received.append(signum))
     except ValueError:  # not the main interpreter
         yield
         return
@@ -276,7 +278,7 @@ def deferred_signals() -> Iterator[None]:
 
 
 class SignalGuard:
-    """Handle SIGINT and SIGTERM for a long run.
+    """Handle SIGINT, SIGTERM and SIGHUP (those not ignored) for a long run.
 
     In ``"abort"`` mode (the default) a signal raises :class:`~w2v.errors.Interrupted` at once, so
     ``with`` blocks and ``finally`` clauses clean up (a process killed by SIGTERM's default action
@@ -300,7 +302,8 @@ class SignalGuard:
         if _in_main_thread():
             try:
                 for s in SIGNALS:
-                    self._previous[s] = signal.signal(s, self._handler)
+                    if signal.getsignal(s) is not signal.SIG_IGN:  # an ignored signal stays ignored (nohup)
+                        self._previous[s] = signal.signal(s, self._handler)
             except ValueError:
                 self._previous.clear()
         return self
