@@ -33,7 +33,7 @@ from .encode import open_corpus
 from .errors import W2VError
 from .outdir import check_output_dir, versions
 from .ppmi import ppmi
-from .safety import SignalGuard, check_finite_rows, check_memory, check_not_input, work_dir
+from .safety import SignalGuard, check_disk, check_finite_rows, check_memory, check_not_input, work_dir
 from .vectors import Vectors
 from .vocab import CorpusOptions, EncodedCorpus, Vocabulary
 
@@ -196,6 +196,8 @@ def build(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progr
                            f"({enc.stats.get('sentences', 0):,} sentences): nothing to factorize. Is the corpus one "
                            "word a line, or --max-sentence-length too small?")
         check_memory(3 * n * dim * 8, f"the {n:,} x {dim} factors", "lower --max-vocab or --dim")
+        if out is not None:
+            check_disk(out, n * dim * 4 + n * 24, f"the model ({n:,} x {dim} float32)")
         del enc.ids
     t2 = time.perf_counter()
     if progress:
