@@ -280,6 +280,13 @@ def test_checks_before_work(corpus, tmp_path, monkeypatch):
     with pytest.raises(W2VError, match=r"not enough free space for the encoded corpus .*need about .*, 1.0 kB free"):
         train_mod.train_embeddings(corpus, out=tmp_path / "m", **KW)
     monkeypatch.undo()
+    small = tmp_path / "small"  # a disk with room for the encoded corpus but not for the model
+    small.mkdir()
+    monkeypatch.setattr(safety.shutil, "disk_usage",
+                        lambda p: real(p)._replace(free=100) if str(p).startswith(str(small)) else real(p))
+    with pytest.raises(W2VError, match=r"free space for the model \(1 table\(s\) of 60 x 8 float32\) .*100 B free"):
+        train_mod.train_embeddings(corpus, out=small / "m", **KW)
+    monkeypatch.undo()
     monkeypatch.setattr(safety, "available_memory", lambda: 10_000)
     with pytest.raises(W2VError, match=r"not enough memory for the input and output tables \(60 words x 100 dims"):
         train_mod.train_embeddings(corpus, out=tmp_path / "m", **{**KW, "dim": 100})
