@@ -77,9 +77,9 @@ def _umask() -> int:
 
 
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write ``array`` as ``.npy`` atomically (never pickled)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+    """Write ``array`` as ``.npy`` atomically (never pickled; a short write is an error)."""
+    with atomic_path(path) as tmp:
+        _write_npy(tmp, array)
 
 
 def save_text(path: str | os.PathLike, text: str) -> None:
