@@ -275,6 +275,19 @@ def test_checks_before_work(corpus, tmp_path, monkeypatch):
     file.write_text("x")
     with pytest.raises(W2VError, match="is a file, not a directory"):
         train_mod.train_embeddings(corpus, out=file / "m", **KW)
+    locked = tmp_path / "locked"  # unwritable (root ignores permissions, so the refusal is injected)
+    locked.mkdir()
+    real_mkstemp = safety.tempfile.mkstemp
+
+    def mkstemp(*a, dir=None, **k):
+        if Path(dir) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_mkstemp(*a, dir=dir, **k)
+
+    monkeypatch.setattr(safety.tempfile, "mkstemp", mkstemp)
+    with pytest.raises(W2VError, match=r"--out .*locked/m is not writable \(.*locked: Permission denied\)"):
+        train_mod.train_embeddings(corpus, out=locked / "m", **KW)
+    monkeypatch.undo()
     real = safety.shutil.disk_usage
     monkeypatch.setattr(safety.shutil, "disk_usage", lambda p: real(p)._replace(free=1000))
     with pytest.raises(W2VError, match=r"not enough free space for the encoded corpus .*need about .*, 1.0 kB free"):
