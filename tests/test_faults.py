@@ -425,7 +425,7 @@ def test_resume_is_bit_identical(corpus, tmp_path, stop_after):
         train_mod.train_embeddings(None, resume=out, progress=False)
 
 
-def test_stopped_retrain_keeps_the_previous_model(corpus, old_model):
+def test_stopped_retrain_keeps_the_previous_model(corpus, old_model, capsys):
     """Stopping a retrain over a complete model saves the partial run beside it, never over it."""
     out, before = old_model
     kw = dict(KW, epochs=2, seed=4)
@@ -434,7 +434,9 @@ def test_stopped_retrain_keeps_the_previous_model(corpus, old_model):
         train_mod.train_embeddings(corpus, out=out, stop=lambda: True, **kw)
     assert snapshot(out) == before
     partial = out.with_name("model.partial")
-    assert load(partial).info["partial"]["words_done"] == 0
+    capsys.readouterr()
+    assert load(partial).info["partial"]["words_done"] == 0  # it loads, and says what it is
+    assert "holds a partial run (0 of 2 epochs done; stopped by stop())" in capsys.readouterr().err
     r = cli("train", "--resume", partial, "--quiet")  # --out defaults to the name without .partial
     assert r.returncode == 0, r.stderr
     assert np.array_equal(load(out).matrix, ref.matrix) and not partial.exists()

@@ -325,7 +325,13 @@ def load(source, mmap: bool = False, context: bool = False, binary: bool | None 
     if not path.exists():
         remove_stale(path.absolute().parent)  # restores a model a killed writer had moved aside
     if path.is_dir():
-        return Vectors.load(path, mmap=mmap, context=context)
+        vec = Vectors.load(path, mmap=mmap, context=context)
+        partial = vec.info.get("partial")
+        if isinstance(partial, dict):  # usable, but say so: a stopped or checkpointed run
+            print(f"warning: {path} holds a partial run ({partial.get('epochs_done')} of {vec.info.get('epochs')} "
+                  f"epochs done; stopped by {partial.get('reason')}); finish it with: python -m w2v.train "
+                  f"--resume {path}", file=sys.stderr)
+        return vec
     if not path.exists():
         raise W2VError(f"no model directory or vector file at {path}")
     return read_vector_file(path, binary=binary)

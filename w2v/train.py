@@ -298,7 +298,7 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                 del enc.ids
                 result = make(state, run_info)
                 if "partial" in run_info:
-                    reason = guard.name or "stopped"
+                    reason = guard.name or "stop()"
                     if out is not None:
                         save_partial(state, run_info, reason)
                     p = run_info["partial"]
