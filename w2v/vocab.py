@@ -113,6 +113,15 @@ class EncodedCorpus:
         return len(self.starts) - 1
 
 
+def _check_written(path: Path, expected: int) -> None:
+    """numpy's ``tofile`` can lose a failed write (full disk, file-size limit) without raising: compare
+    the file's size with what was written, so a short file is an error, never a corpus with holes."""
+    size = path.stat().st_size
+    if size != expected:
+        raise W2VError(f"cannot write the encoded corpus: {path} holds {size:,} of {expected:,} bytes "
+                       "(disk full or file-size limit?)")
+
+
 def encode_corpus(
     corpus: str | os.PathLike,
     workdir: str | os.PathLike,
@@ -169,6 +178,7 @@ def encode_corpus(
                 bar.update(stats.bytes - last_bytes)
                 last_bytes = stats.bytes
     bar.close()
+    _check_written(prov_path, 4 * n_tokens)
     if n_tokens == 0:
         prov_path.unlink()
         raise W2VError(f"corpus {corpus} is empty (no tokens found)")
@@ -207,6 +217,7 @@ def encode_corpus(
             kept_total += int(np.count_nonzero(mask))
     new_starts[raw_starts == n_tokens] = kept_total
     prov_path.unlink()
+    _check_written(ids_path, 4 * kept_total)
     sentence_starts = np.unique(new_starts)  # drops sentences left empty
     if kept_total == 0:
         ids = np.zeros(0, dtype=np.int32)
