@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "w2v"
 #: Layers, earliest first (the same list as docs/architecture.md).
 LAYERS = [
     {"errors"},
+    {"safety"},
     {"outdir", "kernels", "count_kernels"},
     {"cli"},
     {"corpus"},
@@ -22,6 +23,7 @@ LAYERS = [
     {"encode"},
     {"vectors"},
     {"formats"},
+    {"resume"},
     {"train", "cooc", "ppmi", "cluster"},
     {"svd"},
     {"evaluate", "export", "neighbors", "layers", "tokenize"},

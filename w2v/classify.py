@@ -16,7 +16,8 @@ import numpy as np
 from .cli import add_quiet, deprecated_alias, parser, run_cli
 from .errors import W2VError
 from .export import RESERVED
-from .outdir import save_model
+from .outdir import check_output_dir, save_model
+from .safety import check_not_input
 from .supervised import ClassifyConfig, load_dataset, stratified_split, tokenize, train_and_evaluate
 
 
@@ -42,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the trained table as a w2v model directory (words of the training index; "
                    "row i = index i + 2)")
     deprecated_alias(p, "--save-embeddings", "--out", dest="out")
+    p.add_argument("--force", action="store_true", help="with --out: write into a non-empty directory that is not "
+                   "a w2v model (its other files are kept)")
     add_quiet(p, "print only the test accuracy")
     return p
 
@@ -50,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point: load the data, split, :func:`~w2v.supervised.train_and_evaluate`, print."""
     args = build_parser().parse_args(argv)
     cfg = ClassifyConfig.from_args(args)
+    if args.out:  # before the work: never overwrite an input or a directory of the user's
+        check_not_input({"--out": args.out}, {**{f"data {p}": p for p in args.data}, "--model": args.model})
+        check_output_dir(args.out, args.force)
     data = load_dataset(args.data, encoding=args.encoding, delimiter=args.delimiter,
                         label_column=args.label_column, text_column=args.text_column, header=args.header)
     if len(data) < 10:
@@ -67,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         k = len(RESERVED)  # rows 0 and 1 are padding and [UNK], not words
         save_model(args.out, table[k:], result.vocabulary[k:], result.train_counts[k:],
                    {"method": "supervised", "classes": data.classes, "init": args.model, **asdict(cfg),
-                    "test_accuracy": result.test_accuracy})
+                    "test_accuracy": result.test_accuracy}, force=args.force)
     if args.quiet:
         print(f"{result.test_accuracy:.4f}")
         return 0

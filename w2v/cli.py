@@ -22,7 +22,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .errors import W2VError
+from .errors import Interrupted, W2VError
+from .safety import check_output_file
 
 SEED = 1  #: the default seed of every tool
 
@@ -176,9 +177,10 @@ def parser(prog: str, description: str) -> ArgumentParser:
     return ArgumentParser(prog=f"python -m {prog}" if prog.startswith("w2v.") else prog, description=description)
 
 
-def add_corpus(p: argparse.ArgumentParser, out_help: str | None = "output directory") -> None:
+def add_corpus(p: argparse.ArgumentParser, out_help: str | None = "output directory", optional: bool = False) -> None:
     """The corpus argument of every tool that reads text (and ``--out``, ``--cache-dir``)."""
-    p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, - for stdin, or an encoded "
+    p.add_argument("corpus", nargs="?" if optional else None,
+                   help="text file (.gz/.bz2/.xz ok), directory of files, - for stdin, or an encoded "
                    "corpus (python -m w2v.encode)")
     if out_help:
         p.add_argument("--out", required="default" not in out_help, help=out_help)
@@ -190,8 +192,15 @@ def add_quiet(p: argparse.ArgumentParser, what: str = "no progress bar and no su
     p.add_argument("--quiet", action="store_true", help=what)
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"invalid seed {text}: must be between 0 and 2**63 - 1")
+    return value
+
+
 def add_seed(p: argparse.ArgumentParser, what: str = "random seed") -> None:
-    p.add_argument("--seed", type=int, default=SEED, help=what)
+    p.add_argument("--seed", type=_seed, default=SEED, help=what)
 
 
 def add_json(p: argparse.ArgumentParser, what: str = "the full result") -> None:
@@ -224,6 +233,12 @@ def deprecated_alias(p: argparse.ArgumentParser, old: str, new: str, **kwargs) -
     p.add_argument(old, action=Deprecated, default=argparse.SUPPRESS, **kwargs)
 
 
+def check_json_target(args: argparse.Namespace, inputs: dict) -> None:
+    """Refuse, before the work, a ``--json FILE`` that is one of ``inputs`` or cannot be written."""
+    for target in {getattr(args, "json", None), getattr(args, "json_file", None)} - {None, "-"}:
+        check_output_file(target, "--json", inputs)
+
+
 def write_json(args: argparse.Namespace, text: str) -> bool:
     """Write JSON ``text`` where ``--json FILE`` (and the deprecated ``--output FILE``) say, atomically;
     returns True if it should be printed instead of the table (``--json`` alone or ``--json -``)."""
@@ -241,8 +256,14 @@ def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | No
     try:
         code = main(argv)
     except W2VError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).split())  # one line, whatever the message holds
+        if not message.endswith("(see --help)"):
+            message += " (see --help)"
+        print(f"{prog}: error: {message}", file=sys.stderr)
         sys.exit(2)
+    except Interrupted as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        sys.exit(128 + exc.signum)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         sys.exit(130)

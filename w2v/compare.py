@@ -28,7 +28,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli import SEED, add_json, add_quiet, add_seed, add_topn, deprecated_alias, parser, run_cli, write_json
+from .cli import (
+    SEED,
+    add_json,
+    add_quiet,
+    add_seed,
+    add_topn,
+    check_json_target,
+    deprecated_alias,
+    parser,
+    run_cli,
+    write_json,
+)
 from .errors import W2VError
 from .formats import load
 from .outdir import plain, to_json
@@ -107,6 +118,9 @@ def linear_cka(x: np.ndarray, y: np.ndarray) -> float:
     return float(xy / (xx * yy)) if xx > 0 and yy > 0 else math.nan
 
 
+MAX_PAIRS = 10_000_000  #: more pairs than this only cost memory (16 bytes a pair); rho is settled long before
+
+
 def sample_pairs(n: int, n_pairs: int, seed: int = SEED) -> np.ndarray:
     """``(n_pairs, 2)`` seeded random pairs of distinct indices below ``n``."""
     if n < 2:
@@ -175,8 +189,8 @@ def compare(
     if top is not None:  # the old name, one release
         topn = top
     top = topn
-    if top < 1 or n_words < 1 or n_pairs < 0 or pair_words < 2:
-        raise W2VError("top and n_words must be >= 1, n_pairs >= 0, pair_words >= 2")
+    if top < 1 or n_words < 1 or not 1 <= n_pairs <= MAX_PAIRS or pair_words < 2:
+        raise W2VError(f"top and n_words must be >= 1, n_pairs between 1 and {MAX_PAIRS:,}, pair_words >= 2")
     tables = [load(m) for m in models]
     if names is None:
         names = [Path(m).name if not isinstance(m, Vectors) else f"table{i + 1}" for i, m in enumerate(models)]
@@ -286,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_json_target(args, {f"model {m}": m for m in args.models})
     if len(args.models) < 2:
         raise W2VError("give at least two tables to compare")
     if args.restrict < 0:

@@ -33,6 +33,16 @@ from .cli import add_quiet, option, parser, run_cli
 from .corpus import list_files
 from .errors import W2VError
 from .outdir import VOCAB, read_vocab, to_json, write_vocab
+from .safety import (
+    SignalGuard,
+    check_not_input,
+    enospc,
+    nearest_existing,
+    owned_prefix,
+    probe_writable,
+    remove_stale,
+    work_dir,
+)
 from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, encode_corpus
 
 META = "encoded.json"
@@ -69,13 +79,16 @@ def save_encoded(enc: EncodedCorpus, out: str | os.PathLike, meta: dict) -> Path
     """Move/write ``enc`` into the directory ``out`` (replaced whole: written beside it, then renamed)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    remove_stale(out.parent)  # what a killed run left
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{owned_prefix('.w2v-tmp')}", dir=out.parent))
     try:
         ids_src = getattr(enc.ids, "filename", None)
         if ids_src and Path(ids_src).parent != tmp:
             shutil.copyfile(ids_src, tmp / IDS)
         else:
             np.asarray(enc.ids, dtype=np.int32).tofile(tmp / IDS)
+        if (tmp / IDS).stat().st_size != 4 * len(enc.ids):  # tofile can lose a failed write without raising
+            raise W2VError(f"cannot write {out}: {tmp / IDS} is short (disk full or file-size limit?)")
         np.save(tmp / STARTS, np.asarray(enc.starts, dtype=np.int64), allow_pickle=False)
         write_vocab(tmp / VOCAB, enc.vocab.words, enc.vocab.counts)
         (tmp / META).write_text(to_json({"format": FORMAT, **meta, "stats": enc.stats}) + "\n", encoding="utf-8")
@@ -159,6 +172,7 @@ def open_corpus(corpus: str | os.PathLike, options: CorpusOptions, max_vocab: in
     if cache_dir is None:
         return encode_corpus(corpus, workdir, options.min_count, max_vocab, options.lowercase,
                              options.max_sentence_length, progress)
+    remove_stale(cache_dir)  # half-written entries of killed runs
     tokenizer = {k: v for k, v in asdict(options).items() if k != "min_count"}
     identity = corpus_identity(corpus)
     key = hashlib.sha1(json.dumps([identity, tokenizer], sort_keys=True).encode()).hexdigest()[:16]
@@ -200,9 +214,15 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if out.exists() and not is_encoded(out) and (not out.is_dir() or any(out.iterdir())):
         raise W2VError(f"--out {out} exists and is not an encoded corpus; choose another directory")
-    with tempfile.TemporaryDirectory(prefix="w2v-ids-", dir=out.parent if out.parent.exists() else None) as work:
-        enc = encode_corpus(args.corpus, work, cfg.min_count, cfg.max_vocab, cfg.lowercase,
-                            cfg.max_sentence_length, not args.quiet)
+    check_not_input({"--out": out}, {"corpus": None if args.corpus == "-" else args.corpus})
+    probe_writable(out, "--out")
+    with SignalGuard(), work_dir(nearest_existing(out.parent)) as work:  # a signal: clean up, stop
+        try:
+            enc = encode_corpus(args.corpus, work, cfg.min_count, cfg.max_vocab, cfg.lowercase,
+                                cfg.max_sentence_length, not args.quiet)
+        except OSError as exc:
+            raise W2VError(f"cannot write the encoded corpus ({exc.filename or work}): {exc.strerror or exc}"
+                           f"{'; free space there' if enospc(exc) else ''}") from None
         identity = corpus_identity(args.corpus) if args.corpus != "-" else []
         save_encoded(enc, out, {"corpus": str(args.corpus), "identity": identity, "options": asdict(cfg)})
         del enc

@@ -12,6 +12,20 @@ class W2VError(ValueError):
     """
 
 
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT or SIGTERM after cleaning up (and saving what it could).
+
+    A :class:`KeyboardInterrupt`, so code that handles Ctrl-C handles it; :func:`w2v.cli.run_cli`
+    prints the message on one line and exits with ``128 + signum`` (130 for SIGINT, 143 for SIGTERM).
+    ``result`` holds what the run had when it stopped (or None).
+    """
+
+    def __init__(self, message: str, signum: int, result=None) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.result = result
+
+
 def __getattr__(name: str):
     # The CLI plumbing moved to w2v.cli; old imports keep working for one release.
     if name in ("ArgumentParser", "HelpFormatter", "run_cli"):

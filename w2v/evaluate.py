@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli import add_json, add_quiet, parser, run_cli, write_json
+from .cli import add_json, add_quiet, check_json_target, parser, run_cli, write_json
 from .errors import W2VError
 from .formats import load
 from .outdir import to_json
@@ -420,6 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_json_target(args, {"MODEL": args.model, **{f"--analogy {f}": f for f in args.analogy},
+                             **{f"--similarity {f}": f for f in args.similarity}})
     if args.restrict < 0:
         raise W2VError(f"--restrict must be >= 0, got {args.restrict}")
     restrict = args.restrict or None

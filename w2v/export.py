@@ -38,6 +38,7 @@ from .cli import SEED, add_quiet, add_seed, deprecated_alias, parser, run_cli
 from .errors import W2VError
 from .formats import load
 from .outdir import atomic_path, read_vocab, save_npy
+from .safety import check_memory, check_not_input, probe_writable
 
 #: Tokens that stand for "unknown word" in common tokenizers; their rows get the unknown policy.
 OOV_TOKENS = ("[UNK]", "<OOV>", "<oov>", "<unk>", "<UNK>")
@@ -148,7 +149,7 @@ def align(
         raise W2VError(f"unknown policy {unknown!r}: choose one of {', '.join(POLICIES)}")
     vec = load(source, mmap=True)
     table, words = vec.matrix, vec.words
-    tokens = _tokens_by_index(word_index)
+    tokens = _tokens_by_index(word_index, 4 * table.shape[1])
     model_index: dict[str, int] = {}
     for i, w in enumerate(words):
         model_index.setdefault(w, i)
@@ -197,8 +198,9 @@ def table_and_words(source) -> tuple[np.ndarray, list[str]]:
     return vec.matrix, vec.words
 
 
-def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str]) -> list[str | None]:
-    """Token of each index (``None`` for indices no word owns)."""
+def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str], row_bytes: int = 0) -> list[str | None]:
+    """Token of each index (``None`` for indices no word owns). A largest index whose rows
+    (``row_bytes`` each, plus the list) do not fit in memory is refused before allocating."""
     if isinstance(word_index, Mapping):
         if not word_index:
             raise W2VError("the word index is empty")
@@ -207,6 +209,8 @@ def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str]) -> list[str 
             if not isinstance(i, (int, np.integer)) or isinstance(i, bool) or i < 0:
                 raise W2VError(f"word {w!r} has index {i!r}; indices must be integers >= 0")
             size = max(size, int(i) + 1)
+        check_memory(size * (8 + row_bytes), f"a matrix with {size:,} rows (the largest index is {size - 1:,} for "
+                     f"{len(word_index):,} words)", "indices must be dense: 0 or 1 .. number of words")
         tokens: list[str | None] = [None] * size
         for w, i in word_index.items():
             if tokens[i] is not None:
@@ -235,8 +239,9 @@ def detect_format(path: str | os.PathLike) -> str:
     return "textvectorization"
 
 
-def read_word_index(path: str | os.PathLike, fmt: str = "auto") -> list[str | None]:
-    """Read a word-index file; returns the token of each index (``None`` or ``''`` = padding)."""
+def read_word_index(path: str | os.PathLike, fmt: str = "auto", row_bytes: int = 0) -> list[str | None]:
+    """Read a word-index file; returns the token of each index (``None`` or ``''`` = padding).
+    ``row_bytes``: bytes of the matrix row each index will get (for the memory check)."""
     path = Path(path)
     if not path.is_file():
         raise W2VError(f"vocabulary file not found: {path}")
@@ -253,7 +258,7 @@ def read_word_index(path: str | os.PathLike, fmt: str = "auto") -> list[str | No
                 data = json.loads(data)
         if not isinstance(data, dict):
             raise W2VError(f"{path}: expected a JSON object {{word: index}} (Tokenizer.word_index)")
-        return _tokens_by_index(data)
+        return _tokens_by_index(data, row_bytes)
     if fmt == "textvectorization":
         text = path.read_text(encoding="utf-8")
         lines = text.split("\n")
@@ -286,12 +291,20 @@ def export(
     seed: int | None = SEED,
     lowercase: bool = False,
 ) -> AlignReport:
-    """Align ``model`` to the word index in ``vocab``; write float32 ``out`` (and ``missing``) atomically."""
-    tokens = read_word_index(vocab, fmt)
-    matrix, report = align(model, tokens, unknown=unknown, seed=seed, lowercase=lowercase)
+    """Align ``model`` to the word index in ``vocab``; write float32 ``out`` (and ``missing``) atomically.
+
+    Refuses, before any work, an output that is an input (``out`` or ``missing`` equal to ``vocab``,
+    or inside the model directory), ``out == missing``, and an output location that is not writable.
+    """
+    check_not_input({"--out": out, "--missing": missing}, {"MODEL": model, "--vocab": vocab})
     for path in (out, missing):
         if path is not None and Path(path).is_dir():
             raise W2VError(f"{path} is a directory; give a file name")
+        if path is not None:
+            probe_writable(Path(path).absolute().parent, "--out" if path == out else "--missing")
+    vec = load(model, mmap=True)
+    tokens = read_word_index(vocab, fmt, 4 * vec.dim)
+    matrix, report = align(vec, tokens, unknown=unknown, seed=seed, lowercase=lowercase)
     try:
         save_npy(out, matrix.astype(np.float32, copy=False))
         if missing is not None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,8 +31,9 @@ from .cli import SEED, add_corpus, add_quiet, option, parser, run_cli
 from .cooc import WEIGHTINGS, cooccurrence
 from .encode import open_corpus
 from .errors import W2VError
-from .outdir import versions
+from .outdir import check_output_dir, versions
 from .ppmi import ppmi
+from .safety import SignalGuard, check_disk, check_finite_rows, check_memory, check_not_input, work_dir
 from .vectors import Vectors
 from .vocab import CorpusOptions, EncodedCorpus, Vocabulary
 
@@ -98,6 +98,9 @@ def svd_embeddings(counts: sp.spmatrix, dim: int = 100, cds: float = 0.75, neg: 
     """
     t0 = time.perf_counter()
     m = ppmi(counts, cds=cds, neg=neg)
+    if m.nnz == 0:
+        raise W2VError(f"the shifted PPMI matrix is all zero: no word pair is associated above log(neg={neg:g}) "
+                       f"({counts.nnz:,} co-occurring pairs); lower --neg or give a larger corpus")
     t1 = time.perf_counter()
     u, s, vt = truncated_svd(m, dim, seed, solver)
     t2 = time.perf_counter()
@@ -165,7 +168,8 @@ def count_matrix(enc: EncodedCorpus, cfg: FactorConfig, progress: bool = True) -
 
 
 def build(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progress: bool = True,
-          config: FactorConfig | None = None, cache_dir: str | os.PathLike | None = None, **options) -> Vectors:
+          config: FactorConfig | None = None, cache_dir: str | os.PathLike | None = None, force: bool = False,
+          **options) -> Vectors:
     """Corpus → encode → co-occurrence counts → SPPMI-SVD or PCA → (optionally) a model directory.
 
     ``options`` are the fields of :class:`FactorConfig` (or pass a validated ``config``). The
@@ -178,12 +182,22 @@ def build(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progr
     method, dim = cfg.method, cfg.dim
     cds, neg, eig, add_context, solver = cfg.cds, cfg.neg, cfg.eig, cfg.add_context, cfg.solver
     seed = cfg.seed
+    if out is not None:  # before the work: never overwrite an input or a directory of the user's
+        check_not_input({"--out": out}, {"corpus": None if str(corpus) == "-" else corpus})
+        check_output_dir(out, force)
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="w2v-ids-") as workdir:
+    with SignalGuard(), work_dir() as workdir:  # SIGINT/SIGTERM: clean up and stop (nothing is half-written)
         enc = open_corpus(corpus, cfg, None, workdir, cache_dir, progress)
         t1 = time.perf_counter()
         counts, vocab = count_matrix(enc, cfg, progress)
         n = len(vocab)
+        if counts.nnz == 0:
+            raise W2VError(f"no two words co-occur within --window {cfg.window} in {corpus} "
+                           f"({enc.stats.get('sentences', 0):,} sentences): nothing to factorize. Is the corpus one "
+                           "word a line, or --max-sentence-length too small?")
+        check_memory(3 * n * dim * 8, f"the {n:,} x {dim} factors", "lower --max-vocab or --dim")
+        if out is not None:
+            check_disk(out, n * dim * 4 + n * 24, f"the model ({n:,} x {dim} float32)")
         del enc.ids
     t2 = time.perf_counter()
     if progress:
@@ -205,9 +219,10 @@ def build(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progr
         "factor_seconds": round(t3 - t2, 3), **finfo, "total_seconds": round(time.perf_counter() - t0, 3),
         "versions": versions("scipy"),
     }
+    check_finite_rows(vectors, words, "the factorization")
     result = Vectors(vectors, words, word_counts, info)
     if out is not None:
-        result.save(out)
+        result.save(out, force=force)
     return result
 
 
@@ -217,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_corpus(p)
     FactorConfig.add_arguments(p)
     add_quiet(p)
+    p.add_argument("--force", action="store_true",
+                   help="write into --out even if it is a non-empty directory that is not a w2v model")
     return p
 
 
@@ -224,9 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = FactorConfig.from_args(args)
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise W2VError(f"--out {out} exists and is not a directory")
-    res = build(args.corpus, out, progress=not args.quiet, config=cfg, cache_dir=args.cache_dir)
+    res = build(args.corpus, out, progress=not args.quiet, config=cfg, cache_dir=args.cache_dir, force=args.force)
     if not args.quiet:
         i = res.info
         print(f"{cfg.method}: {len(res):,} words x {cfg.dim} dims, {i['cooc_nnz']:,} co-occurring pairs; "

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import signal
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,24 +27,18 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .cli import SEED, add_corpus, add_quiet, option, parser, run_cli
-from .encode import open_corpus
-from .errors import W2VError
-from .outdir import versions
+from .corpus import list_files
+from .encode import is_encoded, open_corpus
+from .errors import Interrupted, W2VError
+from .outdir import CONFIG, EMBEDDINGS, check_output_dir, read_config, versions
+from .resume import RunState, load_run, partial_info, resume_options
+from .safety import SignalGuard, check_disk, check_memory, check_not_input, enospc, human, probe_writable, work_dir
 from .vectors import Vectors
 from .vocab import CorpusOptions, EncodedCorpus, keep_probabilities, noise_distribution
 
 JOB_WORDS = 10_000
 HELDOUT_TOKENS = 50_000  # held out of training at the end of the corpus (at most 1 % of it) to score each epoch
-
-
-def heldout_split(starts: np.ndarray, n_tokens: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Sentence starts of the part trained on and of the held-out tail: the last
-    ``min(HELDOUT_TOKENS, n_tokens // 100)`` tokens (a sentence straddling the cut is cut)."""
-    held = min(HELDOUT_TOKENS, n_tokens // 100)
-    if held == 0:
-        return starts, None
-    cut = n_tokens - held
-    return np.append(starts[starts < cut], cut), np.concatenate([[cut], starts[starts > cut]])
+PARTIAL_SUFFIX = ".partial"  #: a partial run beside a complete model goes to <out>.partial
 
 
 @dataclass
@@ -80,66 +77,96 @@ def job_bounds(starts: np.ndarray, job_words: int = JOB_WORDS) -> np.ndarray:
     return np.concatenate([[0], cuts, [n_sent]]).astype(np.int64)
 
 
-def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[np.ndarray, np.ndarray, dict]:
+def heldout_split(starts: np.ndarray, n_tokens: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sentence starts of the part trained on and of the held-out tail: the last
+    ``min(HELDOUT_TOKENS, n_tokens // 100)`` tokens (a sentence straddling the cut is cut)."""
+    held = min(HELDOUT_TOKENS, n_tokens // 100)
+    if held == 0:
+        return starts, None
+    cut = n_tokens - held
+    return np.append(starts[starts < cut], cut), np.concatenate([[cut], starts[starts > cut]])
+
+
+def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: RunState | None = None,
+                should_stop: Callable[[], bool] = lambda: False,
+                on_epoch: Callable[[RunState], None] | None = None) -> tuple[RunState, dict]:
+    """Run the epochs from ``state`` (default: fresh tables) until done or ``should_stop()``.
+
+    ``should_stop`` is polled before each job is handed out: the jobs already running finish, and
+    the returned state's ``(epoch, job)`` is the first job not run. ``on_epoch`` is called with the
+    state after every epoch but the last (checkpoints).
+    """
     from . import kernels  # imported here: numba compiles on first use, not on `import w2v`
 
     V, dim = len(enc.vocab), cfg.dim
-    rng = np.random.default_rng(cfg.seed)
-    syn0 = ((rng.random((V, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
-    syn1 = np.zeros((V, dim), dtype=np.float32)
+    if state is None:
+        rng = np.random.default_rng(cfg.seed)
+        syn0 = ((rng.random((V, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+        syn1 = np.zeros((V, dim), dtype=np.float32)
+        state = RunState(syn0, syn1)
+    syn0, syn1 = state.syn0, state.syn1
     keep = keep_probabilities(enc.vocab.counts, cfg.sample)
-    alias_prob, alias_idx = kernels.build_alias(noise_distribution(enc.vocab.counts, cfg.ns_exponent))
+    noise = noise_distribution(enc.vocab.counts, cfg.ns_exponent)
+    if not np.isfinite(noise).all():
+        raise W2VError(f"invalid --ns-exponent {cfg.ns_exponent}: the noise distribution count**exponent "
+                       "overflows; use a value near 0.75")
+    alias_prob, alias_idx = kernels.build_alias(noise)
     starts, heldout_starts = heldout_split(enc.starts, len(enc.ids))
     bounds = job_bounds(starts)
     n_jobs = len(bounds) - 1
     corpus_words = int(starts[-1])
     total_words = cfg.epochs * corpus_words
 
-    epoch_loss: list[float] = []
-    heldout_loss: list[float] = []
-    heldout_seconds = 0.0
-    epoch_seconds: list[float] = []
-    words_trained = 0
     bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="train", disable=None if progress else True,
                dynamic_ncols=True, smoothing=0.1)
-    def run_job(s0: int, s1: int, words_before: int, seed: int) -> tuple[float, int, int, int]:
-        """Sentences s0..s1-1 through the compiled kernel; returns (nll, pairs, words done, words trained)."""
-        return kernels.train_job(syn0, syn1, enc.ids, starts, s0, s1, keep, alias_prob, alias_idx, cfg.window,
-                                 cfg.negative, cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha,
-                                 words_before, total_words, seed)
-
+    bar.update(state.epoch * corpus_words + (int(starts[bounds[state.job]]) if state.job < n_jobs else 0))
     # An empty job first: numba compiles (or loads its cache) here, outside the timed epochs.
     t_compile = time.perf_counter()
-    run_job(0, 0, 0, 0)
+    kernels.train_job(syn0, syn1, enc.ids, starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
+                      cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha, 0, total_words, 0)
     compile_seconds = time.perf_counter() - t_compile
     t_start = time.perf_counter()
-    for epoch in range(cfg.epochs):
+    stopped = False
+    heldout_seconds = 0.0
+    for epoch in range(state.epoch, cfg.epochs):
         t_epoch = time.perf_counter()
         lock = threading.Lock()
-        next_job = iter(range(n_jobs))
+        first = state.job if epoch == state.epoch else 0
+        next_job = iter(range(first, n_jobs))
+        handed = [first]  # jobs handed out so far: every one handed out is finished before we stop
         tally = np.zeros((cfg.threads, 4), dtype=np.float64)  # nll, pairs, words, trained
+        if first:
+            tally[0] = state.tally
         errors: list[BaseException] = []
 
         def worker(tid: int, epoch: int = epoch, next_job=next_job, lock=lock, tally=tally,
-                   errors=errors) -> None:
+                   errors=errors, handed=handed) -> None:
             try:
                 while True:
                     with lock:
-                        j = next(next_job, None)
-                    if j is None:
-                        return
+                        j = None if should_stop() else next(next_job, None)
+                        if j is None:
+                            return
+                        handed[0] = j + 1
                     s0, s1 = int(bounds[j]), int(bounds[j + 1])
                     seed = (cfg.seed * 1_000_003 + epoch) * 10_000_019 + j
-                    nll, pairs, done, trained = run_job(s0, s1, epoch * corpus_words + int(starts[s0]),
-                                                        seed % (1 << 63))
+                    nll, pairs, done, trained = kernels.train_job(
+                        syn0, syn1, enc.ids, starts, s0, s1, keep, alias_prob, alias_idx,
+                        cfg.window, cfg.negative, cfg.cbow, cfg.shared_negatives, cfg.alpha,
+                        cfg.min_alpha, epoch * corpus_words + int(starts[s0]), total_words,
+                        seed % (1 << 63),
+                    )
                     tally[tid] += (nll, pairs, done, trained)
+            except ArithmeticError:  # the tables overflowed: a learning rate far too large
+                errors.append(W2VError(f"training diverged in epoch {epoch + 1} (arithmetic error in the "
+                                       f"kernel); lower --alpha (now {cfg.alpha})"))
             except BaseException as exc:  # surfaced in the main thread
                 errors.append(exc)
 
         threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(cfg.threads)]
         for t in threads:
             t.start()
-        shown = 0
+        shown = int(tally[:, 2].sum())
         while any(t.is_alive() for t in threads):
             threads[0].join(0.1)
             done = int(tally[:, 2].sum())
@@ -156,70 +183,223 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
         if errors:
             raise errors[0]
         bar.update(int(tally[:, 2].sum()) - shown)
-        epoch_loss.append(float(tally[:, 0].sum() / max(tally[:, 1].sum(), 1)))
+        totals = tally.sum(axis=0) if cfg.threads > 1 else tally[0]
+        if handed[0] < n_jobs:  # stopped inside the epoch
+            state.epoch, state.job, state.tally = epoch, handed[0], [float(x) for x in totals]
+            stopped = True
+            break
+        state.epoch_seconds.append(time.perf_counter() - t_epoch)
+        _check_epoch(syn0, syn1, totals, epoch, cfg, enc)
+        state.epoch_loss.append(float(totals[0] / max(totals[1], 1)))
         if heldout_starts is not None:  # the same pairs and noise words every epoch, frozen tables
             t_eval = time.perf_counter()
-            heldout_loss.append(float(kernels.eval_loss(syn0, syn1, enc.ids, heldout_starts, keep, alias_prob,
-                                                        alias_idx, cfg.window, cfg.negative, cfg.cbow, cfg.seed)))
+            state.heldout_loss.append(float(kernels.eval_loss(syn0, syn1, enc.ids, heldout_starts, keep, alias_prob,
+                                                              alias_idx, cfg.window, cfg.negative, cfg.cbow, cfg.seed)))
             heldout_seconds += time.perf_counter() - t_eval
             if progress:
-                bar.write(f"epoch {epoch + 1}/{cfg.epochs}: held-out loss {heldout_loss[-1]:.4f} "
-                          f"(online training loss {epoch_loss[-1]:.4f})")
-        epoch_seconds.append(time.perf_counter() - t_epoch)
-        words_trained += int(tally[:, 3].sum())
+                bar.write(f"epoch {epoch + 1}/{cfg.epochs}: held-out loss {state.heldout_loss[-1]:.4f} "
+                          f"(online training loss {state.epoch_loss[-1]:.4f})")
+        state.words_trained += int(totals[3])
+        state.epoch, state.job, state.tally = epoch + 1, 0, [0.0, 0.0, 0.0, 0.0]
+        if on_epoch is not None and epoch + 1 < cfg.epochs and not should_stop():
+            on_epoch(state)
     bar.close()
     seconds = time.perf_counter() - t_start
     info = {
-        "epoch_loss": epoch_loss,
-        "heldout_loss": heldout_loss,
+        "epoch_loss": state.epoch_loss,
+        "heldout_loss": state.heldout_loss,
         "heldout_tokens": len(enc.ids) - corpus_words,
         "heldout_seconds": round(heldout_seconds, 3),
-        "epoch_seconds": [round(s, 3) for s in epoch_seconds],
+        "epoch_seconds": [round(s, 3) for s in state.epoch_seconds],
         "train_seconds": round(seconds, 3),
         "words_per_second": round(total_words / max(seconds, 1e-9)),
-        "words_trained_after_subsampling": words_trained,
+        "words_trained_after_subsampling": state.words_trained,
         "jobs_per_epoch": n_jobs,
         "compile_seconds": round(compile_seconds, 3),
     }
-    return syn0, syn1, info
+    if stopped or state.epoch < cfg.epochs:
+        words_done = state.epoch * corpus_words + (int(starts[bounds[state.job]]) if state.job < n_jobs else 0)
+        info["partial"] = partial_info(state, n_jobs, words_done, total_words, "")
+    return state, info
 
 
-def train_embeddings(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progress: bool = True,
+def _check_epoch(syn0: np.ndarray, syn1: np.ndarray, totals: np.ndarray, epoch: int, cfg: TrainConfig,
+                 enc: EncodedCorpus) -> None:
+    """After an epoch: refuse a run that trained nothing or whose tables are no longer finite."""
+    if totals[1] == 0:
+        st = enc.stats
+        raise W2VError(
+            f"training updated nothing: no word had a context word in epoch {epoch + 1} "
+            f"({st.get('kept_tokens', 0):,} kept tokens in {st.get('sentences', 0):,} sentences; a sentence needs "
+            f"two kept words). Is the corpus one word a line, or --max-sentence-length ({cfg.max_sentence_length}) "
+            f"or --min-count ({cfg.min_count}) too small, or does --sample ({cfg.sample:g}) drop nearly every word "
+            "of a tiny corpus?")
+    for name, table in (("input", syn0), ("output", syn1)):
+        if not np.isfinite(np.sum(table, dtype=np.float64)):  # one pass, no temporary the size of the table
+            raise W2VError(f"training diverged: the {name} vectors hold NaN or infinity after epoch {epoch + 1}; "
+                           f"lower --alpha (now {cfg.alpha})")
+
+
+def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | None = None, progress: bool = True,
                      cache_dir: str | os.PathLike | None = None, config: TrainConfig | None = None,
-                     **options) -> Vectors:
+                     force: bool = False, checkpoint: bool = False, resume: str | os.PathLike | None = None,
+                     stop: Callable[[], bool] | None = None, **options) -> Vectors:
     """Learn an embedding table from ``corpus`` (file, directory or ``-``); returns it as :class:`Vectors`
     (``matrix``, ``words``, ``counts``, the run's ``info`` and the output vectors as ``context``).
 
     ``options`` are the fields of :class:`TrainConfig` (``dim``, ``window``, ``negative``, ``epochs``,
     ``alpha``, ``cbow``, ``threads``, ``seed`` ...), or pass a validated ``config``. With ``out``, the
     table is also saved there (``embeddings.npy``, ``vocab.txt``, ``config.json``; ``context.npy`` with
-    ``save_context``). ``corpus`` may also be an encoded corpus (``python -m w2v.encode``); with
+    ``save_context``), replacing the directory whole; a non-empty directory that is not a w2v model is
+    refused unless ``force``. The output location, free space and memory are checked before the work
+    (:mod:`w2v.safety`). ``corpus`` may also be an encoded corpus (``python -m w2v.encode``); with
     ``cache_dir`` the encoding is kept there and reused by later runs on the same files.
+
+    ``checkpoint=True`` saves the run to ``out`` after every epoch as a partial model; ``resume=DIR``
+    continues a partial or checkpointed run saved in ``DIR`` with its options (``corpus`` may be None
+    to use the saved corpus path; only ``threads`` may change). SIGINT and SIGTERM (and ``stop()``
+    turning true, polled between jobs) stop the run after the current jobs: a partial model is saved to
+    ``out`` and :class:`~w2v.errors.Interrupted` is raised (its ``result`` holds the partial table).
     """
-    cfg = config.validate() if config is not None else TrainConfig.from_kwargs(**options)
     if config is not None and options:
         raise W2VError("give either config or keyword options, not both")
+    start = None
+    if resume is not None:
+        if config is not None:
+            raise W2VError("resume keeps the saved options: pass only keyword options that may change (threads)")
+        given = options
+        saved_config, saved_words, saved_counts, start = load_run(resume)
+        cfg = TrainConfig.from_kwargs(**resume_options(saved_config, given, TrainConfig, resume))
+        corpus = corpus if corpus is not None else saved_config.get("corpus")
+    else:
+        cfg = config.validate() if config is not None else TrainConfig.from_kwargs(**options)
+    if corpus is None:
+        raise W2VError("no corpus given")
+    if checkpoint and out is None:
+        raise W2VError("--checkpoint needs an output directory (--out)")
+    _check_paths(corpus, out, cache_dir, force, resume)
+    partial_out = partial_dir(out, resume)
+    beside = partial_out is not None and os.path.realpath(partial_out) != os.path.realpath(out)
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="w2v-ids-") as workdir:
-        enc = open_corpus(corpus, cfg, cfg.max_vocab, workdir, cache_dir, progress)
-        if progress and enc.stats["invalid_utf8"]:
-            print(f"warning: replaced {enc.stats['invalid_utf8']} invalid UTF-8 sequence(s) in {corpus}",
-                  file=sys.stderr)
-        syn0, syn1, run_info = _run_epochs(enc, cfg, progress)
-        del enc.ids
-    info = {
-        "method": "cbow" if cfg.cbow else "sgns",
-        "corpus": str(corpus),
-        **asdict(cfg),
-        "corpus_stats": enc.stats,
-        **run_info,
-        "total_seconds": round(time.perf_counter() - t0, 3),
-        "versions": versions("numba"),
-    }
-    result = Vectors(syn0, enc.vocab.words, enc.vocab.counts, info, context=syn1)
-    if out is not None:
-        result.save(out, context=cfg.save_context)
+    with SignalGuard() as guard:
+        should_stop = guard.requested if stop is None else (lambda: guard.requested() or stop())
+        with work_dir() as workdir:
+            try:
+                enc = open_corpus(corpus, cfg, cfg.max_vocab, workdir, cache_dir, progress)
+            except OSError as exc:
+                raise W2VError(f"cannot write the encoded corpus ({exc.filename or workdir}): {exc.strerror or exc}"
+                               f"{'; free space there' if enospc(exc) else ''}") from None
+            if progress and enc.stats.get("invalid_utf8"):
+                print(f"warning: replaced {enc.stats['invalid_utf8']} invalid UTF-8 sequence(s) in {corpus}",
+                      file=sys.stderr)
+            if start is not None and (enc.vocab.words != saved_words or
+                                      not np.array_equal(enc.vocab.counts, saved_counts)):
+                raise W2VError(f"the corpus {corpus} is not the one the run in {resume} was trained on "
+                               "(its vocabulary or counts differ)")
+            _check_resources(len(enc.vocab), cfg, out, checkpoint)
+            train_starts = heldout_split(enc.starts, len(enc.ids))[0]
+            n_jobs = len(job_bounds(train_starts)) - 1
+
+            def make(state: RunState, run_info: dict) -> Vectors:
+                info = {"method": "cbow" if cfg.cbow else "sgns", "corpus": str(corpus), **asdict(cfg),
+                        "corpus_stats": enc.stats, **run_info, "total_seconds": round(time.perf_counter() - t0, 3),
+                        "versions": versions("numba")}
+                return Vectors(state.syn0, enc.vocab.words, enc.vocab.counts, info, context=state.syn1)
+
+            def save_partial(state: RunState, run_info: dict, reason: str) -> None:
+                vec = make(state, run_info)
+                vec.info["partial"] = {**vec.info.get("partial", {}), "reason": reason}
+                vec.info["resume_state"] = state.to_config()
+                vec.save(partial_out, context=True, force=force)
+
+            def on_epoch(state: RunState) -> None:
+                words = state.epoch * int(train_starts[-1])
+                save_partial(state, {"partial": partial_info(state, n_jobs, words, cfg.epochs * int(train_starts[-1]),
+                                                             "checkpoint")}, "checkpoint")
+
+            with guard.stopping():
+                state, run_info = _run_epochs(enc, cfg, progress, start, should_stop,
+                                              on_epoch if checkpoint else None)
+                del enc.ids
+                result = make(state, run_info)
+                if "partial" in run_info:
+                    reason = guard.name or "stop()"
+                    if out is not None:
+                        save_partial(state, run_info, reason)
+                    p = run_info["partial"]
+                    kept = f"; the previous model in {out} is untouched" if beside else ""
+                    where = (f"partial model saved to {partial_out}{kept} (resume with: python -m w2v.train "
+                             f"--resume {partial_out})" if out is not None else "nothing saved (no output directory)")
+                    raise Interrupted(f"interrupted by {reason} after {p['epochs_done']} of {cfg.epochs} epochs "
+                                      f"and {p['jobs_done']} of {p['jobs_per_epoch']} jobs of the next; {where}",
+                                      guard.signum or signal.SIGINT, result)
+                if out is not None:
+                    result.save(out, context=cfg.save_context, force=force)
+                    if beside and partial_out.is_dir() and (checkpoint or resume is not None):
+                        shutil.rmtree(partial_out, ignore_errors=True)  # its run is complete now
+        if guard.requested():  # a signal during the final save: the model is complete, but say so
+            raise Interrupted(f"interrupted by {guard.name} as the run ended; the model in {out} is complete",
+                              guard.signum, result)
     return result
+
+
+def partial_dir(out: str | os.PathLike | None, resume: str | os.PathLike | None = None) -> Path | None:
+    """Where a stopped or checkpointed run is saved: ``out`` itself, unless ``out`` holds a complete model
+    (which a partial run must not replace), then the sibling ``<out>.partial``."""
+    if out is None:
+        return None
+    out = Path(out)
+    if resume is not None and os.path.realpath(resume) == os.path.realpath(out):
+        return out
+    if not (out / CONFIG).is_file() and not (out / EMBEDDINGS).is_file():
+        return out
+    try:
+        complete = "partial" not in read_config(out / CONFIG)
+    except W2VError:
+        complete = True
+    absolute = Path(os.path.abspath(out))  # "." has no name to add .partial to
+    return absolute.with_name(absolute.name + PARTIAL_SUFFIX) if complete else out
+
+
+def _check_paths(corpus, out, cache_dir, force: bool, resume) -> None:
+    """Refuse, before any work, outputs that would overwrite an input or cannot be written."""
+    corpus_path = None if str(corpus) == "-" else corpus
+    if out is not None:
+        check_not_input({"--out": out}, {"corpus": corpus_path})
+        if resume is None or os.path.realpath(out) != os.path.realpath(resume):
+            check_output_dir(out, force)
+        else:
+            probe_writable(out, "--out")
+    if cache_dir is not None:
+        if Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+            raise W2VError(f"--cache-dir {cache_dir} is not a directory")
+        cache, target = Path(os.path.realpath(cache_dir)), Path(os.path.realpath(out)) if out is not None else None
+        if target is not None and (cache == target or target in cache.parents):
+            raise W2VError(f"--cache-dir {cache_dir} lies inside --out {out}, which is replaced when the model is "
+                           "saved; choose a --cache-dir outside it")
+        probe_writable(cache_dir, "--cache-dir")
+    scratch = tempfile.gettempdir()
+    probe_writable(scratch, "the temporary directory (TMPDIR)")
+    if corpus_path is not None and not is_encoded(corpus_path):
+        files = list_files(corpus_path)
+        size = sum(p.stat().st_size * (3 if p.suffix.lower() in (".gz", ".bz2", ".xz") else 1) for p in files)
+        tokens = size // 6  # English text averages about 6 bytes a token
+        what = f"the encoded corpus (~{tokens:,} tokens estimated from {human(size)} of text, 4 bytes a token"
+        check_disk(scratch, 8 * tokens, what + ", twice while encoding)", "set TMPDIR to a larger disk")
+        if cache_dir is not None:
+            check_disk(cache_dir, 4 * tokens, what + ")", "use a --cache-dir on a larger disk")
+
+
+def _check_resources(vocab_size: int, cfg: TrainConfig, out, checkpoint: bool) -> None:
+    """Refuse, before the tables are allocated, a run whose tables do not fit in memory or whose
+    model does not fit on the output disk."""
+    table = vocab_size * cfg.dim * 4
+    check_memory(2 * table, f"the input and output tables ({vocab_size:,} words x {cfg.dim} dims x 4 bytes x 2)",
+                 "lower --dim or --max-vocab, or raise --min-count")
+    if out is not None:
+        n_tables = 2 if (cfg.save_context or checkpoint) else 1
+        need = n_tables * table + vocab_size * 24
+        check_disk(out, need, f"the model ({n_tables} table(s) of {vocab_size:,} x {cfg.dim} float32)")
 
 
 def train(*args, **kwargs) -> Vectors:
@@ -242,11 +422,19 @@ def default_out(corpus: str) -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     p = parser("w2v.train", "Learn a word-embedding table with skip-gram negative sampling (or CBOW).")
-    add_corpus(p, "output directory (default: <corpus name>-w2v)")
+    add_corpus(p, "output directory (default: <corpus name>-w2v; with --resume: DIR)", optional=True)
     TrainConfig.add_arguments(p)
     p.add_argument("--neighbors", nargs="*", default=None, metavar="WORD",
                    help="after training, print nearest neighbours of these words")
     add_quiet(p)
+    p.add_argument("--force", action="store_true",
+                   help="write into --out even if it is a non-empty directory that is not a w2v model "
+                        "(its other files are kept)")
+    p.add_argument("--checkpoint", action="store_true",
+                   help="save the run to --out after every epoch (a partial model --resume continues)")
+    p.add_argument("--resume", metavar="DIR",
+                   help="continue the partial or checkpointed run saved in DIR with its options (only --threads "
+                        "may change; CORPUS defaults to the saved one). SIGINT/SIGTERM save such a partial run.")
     return p
 
 
@@ -256,24 +444,29 @@ def _neighbours(vec: Vectors, words: list[str], topn: int = 8) -> list[str]:
 
 
 def _final_loss(info: dict) -> str:
-    if info["heldout_loss"]:
+    if info.get("heldout_loss"):
         return f"held-out loss {info['heldout_loss'][0]:.4f} -> {info['heldout_loss'][-1]:.4f}"
     return f"final training loss {info['epoch_loss'][-1]:.4f}"
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    cfg = TrainConfig.from_args(args)
-    out = Path(args.out) if args.out else default_out(args.corpus)
-    if out.exists() and not out.is_dir():
-        raise W2VError(f"--out {out} exists and is not a directory")
-    if args.cache_dir and not Path(args.cache_dir).is_dir():
-        raise W2VError(f"--cache-dir {args.cache_dir} is not a directory")
-    result = train_embeddings(args.corpus, out=out, progress=not args.quiet, cache_dir=args.cache_dir, config=cfg)
+    p = build_parser()
+    args = p.parse_args(argv)
+    common = dict(progress=not args.quiet, cache_dir=args.cache_dir, force=args.force, checkpoint=args.checkpoint)
+    if args.resume:  # only the options given on the command line (they must agree with the saved run)
+        given = {f.name: getattr(args, f.name) for f in TrainConfig.options()
+                 if getattr(args, f.name) != p.get_default(f.name)}
+        out = Path(args.out) if args.out else Path(args.resume.rstrip("/").removesuffix(PARTIAL_SUFFIX))
+        result = train_embeddings(args.corpus, out=out, resume=args.resume, **common, **given)
+    else:
+        if args.corpus is None:
+            raise W2VError("the following arguments are required: corpus")
+        out = Path(args.out) if args.out else default_out(args.corpus)
+        result = train_embeddings(args.corpus, out=out, config=TrainConfig.from_args(args), **common)
     if not args.quiet:
         info = result.info
         st = info["corpus_stats"]
-        print(f"{info['method']}: {st['tokens']:,} tokens, {len(result):,} words x {cfg.dim} dims, "
+        print(f"{info['method']}: {st['tokens']:,} tokens, {len(result):,} words x {result.dim} dims, "
               f"{info['epochs']} epochs in {info['train_seconds']:.1f}s "
               f"({info['words_per_second']:,.0f} words/s), {_final_loss(info)} -> {out}/")
     if args.neighbors:

@@ -99,13 +99,18 @@ class Vectors:
         """Wrap an in-memory matrix and its word list (no copy if ``matrix`` is already float32)."""
         return cls(matrix, words, counts)
 
-    def save(self, path: str | os.PathLike, config: dict | None = None, context: bool | None = None) -> Path:
+    def save(self, path: str | os.PathLike, config: dict | None = None, context: bool | None = None,
+             force: bool = False) -> Path:
         """Write the table as a w2v output directory (``info`` updated by ``config`` as ``config.json``;
-        ``context.npy`` when the table has context vectors, unless ``context=False``); returns the directory."""
+        ``context.npy`` when the table has context vectors, unless ``context=False``); returns the directory.
+
+        The directory is replaced whole or not at all (:func:`w2v.outdir.model_writer`); a non-empty
+        directory that is not a w2v model is refused unless ``force``."""
         from .outdir import save_model
 
         ctx = self.context if context is not False else None
-        return save_model(path, self.matrix, self.words, self.counts, {**self.info, **(config or {})}, ctx)
+        return save_model(path, self.matrix, self.words, self.counts, {**self.info, **(config or {})}, ctx,
+                          force=force)
 
     # -- the names older code used for the same things (one release of deprecation) ------------------
 

@@ -112,6 +112,15 @@ class EncodedCorpus:
         return len(self.starts) - 1
 
 
+def _check_written(path: Path, expected: int) -> None:
+    """numpy's ``tofile`` can lose a failed write (full disk, file-size limit) without raising: compare
+    the file's size with what was written, so a short file is an error, never a corpus with holes."""
+    size = path.stat().st_size
+    if size != expected:
+        raise W2VError(f"cannot write the encoded corpus: {path} holds {size:,} of {expected:,} bytes "
+                       "(disk full or file-size limit?)")
+
+
 def encode_corpus(
     corpus: str | os.PathLike,
     workdir: str | os.PathLike,
@@ -147,6 +156,13 @@ def encode_corpus(
         results = run_shards(shards, lowercase, workdir, on_bytes)
     finally:
         bar.close()
+    try:
+        for r in results:
+            _check_written(r.prov_path, 4 * r.n_tokens)
+    except W2VError:
+        for r in results:
+            r.prov_path.unlink()
+        raise
     table, counts, maps = merge_shards(results)
     offsets = np.cumsum([0] + [r.n_tokens for r in results])
     n_tokens = int(offsets[-1])
@@ -196,6 +212,7 @@ def encode_corpus(
                     kept_total += (c1 - c0) - len(dropped)
             r.prov_path.unlink()
     new_starts[raw_starts == n_tokens] = kept_total
+    _check_written(ids_path, 4 * kept_total)
     sentence_starts = _dedupe_sorted(new_starts)  # drops sentences left empty
     if kept_total == 0:
         ids = np.zeros(0, dtype=np.int32)
