@@ -445,7 +445,7 @@ def _neighbours(vec: Vectors, words: list[str], topn: int = 8) -> list[str]:
 
 def _final_loss(info: dict) -> str:
     if info.get("heldout_loss"):
-        return f"held-out loss {info['heldout_loss'][0]:.4f} -> {info['heldout_loss'][-1]:.4f}"
+        return f"held-out loss from {info['heldout_loss'][0]:.4f} to {info['heldout_loss'][-1]:.4f}"
     return f"final training loss {info['epoch_loss'][-1]:.4f}"
 
 
