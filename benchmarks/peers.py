@@ -262,6 +262,7 @@ def shapes_main(args: argparse.Namespace) -> None:
 def child_w2v(corpus: Path, threads: int, extra: dict, out: Path) -> dict:
     import w2v
 
+    mem = AnonPeak()
     result = w2v.train_embeddings(corpus, out=out, progress=False, threads=threads, **SETTINGS, **extra)
     info = result.info
     # w2v holds the corpus's last min(50k tokens, 1 %) out of training to score each epoch: the
@@ -269,7 +270,8 @@ def child_w2v(corpus: Path, threads: int, extra: dict, out: Path) -> dict:
     kept = info["corpus_stats"]["kept_tokens"]
     return {"vocab_s": info["corpus_stats"]["encode_seconds"], "train_s": info["train_seconds"],
             "trained_words": info["words_trained_after_subsampling"], "rss_gb": peak_rss_gb(),
-            "vocab_size": len(result.vocab), "epoch_fraction": (kept - info["heldout_tokens"]) / kept,
+            "anon_gb": mem.stop(), "vocab_size": len(result.vocab),
+            "epoch_fraction": (kept - info["heldout_tokens"]) / kept,
             "heldout_loss": info["heldout_loss"], "epoch_loss": info["epoch_loss"]}
 
 
@@ -280,6 +282,7 @@ def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: 
 
     from w2v.outdir import save_model
 
+    mem = AnonPeak()
     model = Word2Vec(vector_size=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
                      min_count=SETTINGS["min_count"], sample=SETTINGS["sample"], workers=threads, seed=1, **extra)
     one_line = is_one_line(corpus)
@@ -302,10 +305,11 @@ def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: 
     # gensim's train() returns (words trained after subsampling, raw words): "trained" is the first,
     # comparable with w2v's words_trained_after_subsampling.
     rss = peak_rss_gb()
+    anon = mem.stop()
     kv = model.wv
     counts = np.array([kv.get_vecattr(w, "count") for w in kv.index_to_key])
     save_model(out, kv.vectors, kv.index_to_key, counts, {"method": "gensim", **extra})
-    return {"vocab_s": vocab_s, "train_s": train_s, "trained_words": effective, "rss_gb": rss,
+    return {"vocab_s": vocab_s, "train_s": train_s, "trained_words": effective, "rss_gb": rss, "anon_gb": anon,
             "vocab_size": len(kv)}
 
 
@@ -485,7 +489,8 @@ def main() -> None:
             results.append(res)
             print(f"{name:18s} threads {threads}  vocab {res['vocab_s']:6.1f}s  train {res['train_s']:7.1f}s  "
                   f"{res['words_per_s'] / 1e3:7.0f}k corpus words/s  {res['trained_words_per_s'] / 1e3:6.0f}k "
-                  f"trained words/s  RSS {res['rss_gb']:.2f} GB  analogy {100 * res['analogy']:.1f}%  "
+                  f"trained words/s  RSS {res['rss_gb']:.2f} GB  anon {res.get('anon_gb', float('nan')):.2f} GB  "
+                  f"analogy {100 * res['analogy']:.1f}%  "
                   f"WS353 {res['ws353']:.3f}", flush=True)
     report(results, tokens, corpus, args.threads)
     if args.json:
@@ -508,7 +513,9 @@ def report(results: list[dict], tokens: int, corpus: Path, threads: int) -> None
         print(f"{mode}: w2v / {fastest['run']} (faster gensim mode): speed x{speed:.2f} "
               f"(trained words/s x{trained:.2f}), analogy {100 * (w['analogy'] - fastest['analogy']):+.1f} pt, "
               f"WS353 {w['ws353'] - fastest['ws353']:+.3f}, "
-              f"RSS x{w['rss_gb'] / fastest['rss_gb']:.2f}, vocab time x{w['vocab_s'] / vocab_ref['vocab_s']:.2f} "
+              f"RSS x{w['rss_gb'] / fastest['rss_gb']:.2f}, "
+              f"anon x{w.get('anon_gb', float('nan')) / fastest.get('anon_gb', float('nan')):.2f}, "
+              f"vocab time x{w['vocab_s'] / vocab_ref['vocab_s']:.2f} "
               f"(vs {vocab_ref['run']})")
         if (f"c-{mode}", threads) in by:
             c = by[(f"c-{mode}", threads)]
