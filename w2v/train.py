@@ -276,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-sentence-length", type=int, default=d.max_sentence_length,
                    help="cut longer lines into chunks of this many tokens")
     p.add_argument("--save-context", action="store_true", help="also save the output vectors (context.npy)")
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="train on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for N "
+                        "single-thread worker processes here (needs pip install 'w2v[cluster]')")
     p.add_argument("--cache-dir", help="where to keep the encoded corpus while training (default: system temp)")
     p.add_argument("--neighbors", nargs="*", default=None, metavar="WORD",
                    help="after training, print nearest neighbours of these words")
@@ -299,7 +302,12 @@ def main(argv: list[str] | None = None) -> int:
         raise W2VError(f"--out {out} exists and is not a directory")
     if args.cache_dir and not Path(args.cache_dir).is_dir():
         raise W2VError(f"--cache-dir {args.cache_dir} is not a directory")
-    result = train(args.corpus, out=out, progress=not args.quiet, cache_dir=args.cache_dir, **opts)
+    if args.cluster:
+        from .cluster import train_on_cluster
+
+        result = train_on_cluster(args.corpus, args.cluster, out=out, progress=not args.quiet, **opts)
+    else:
+        result = train(args.corpus, out=out, progress=not args.quiet, cache_dir=args.cache_dir, **opts)
     if not args.quiet:
         info = result.info
         st = info["corpus_stats"]
