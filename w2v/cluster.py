@@ -610,7 +610,7 @@ def train_on_cluster(corpus: str | os.PathLike, cluster: str, out: str | os.Path
     address, n = parse_cluster(cluster)
     options.pop("threads", None)
     if address == "local":
-        with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+        with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                                       silence_logs=logging.ERROR) as lc, distributed.Client(lc) as client:
             result = train(corpus, client, progress=progress, **options)
     else:

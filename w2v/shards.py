@@ -95,7 +95,7 @@ def _list(corpus: str) -> list[tuple[str, int | None]]:
 
 
 def plan_shards(corpus: str | os.PathLike, min_shards: int = 1, max_bytes: int = 64 << 20,
-                min_bytes: int = 1 << 20) -> list[Shard]:
+                min_bytes: int = 16 << 10) -> list[Shard]:
     """Cut ``corpus`` (file, directory or fsspec URL) into shards in reading order.
 
     Uncompressed files are cut into equal byte ranges of at most ``max_bytes`` (fewer and
