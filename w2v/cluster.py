@@ -359,7 +359,9 @@ def train(corpus: str | os.PathLike, client, out: str | os.PathLike | None = Non
     live: list = []  # futures to cancel on the way out
     try:
         return _train(corpus, client, out, progress, round_words, combine, shard_bytes, on_round, cfg, run, live)
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):  # the cancelled gathers' "AllExit" would be logged at exit
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         client.cancel(live, force=True)
         raise
     finally:
