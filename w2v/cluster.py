@@ -15,13 +15,14 @@ the changed rows; that update moves every replica to version *r + 1*. The learni
 follows the global schedule: a partition counts its words as ``P`` times as many, since the
 other partitions progress alongside it.
 
-State lives in task inputs and outputs: a round's inputs are the partition's ids, a full
-snapshot of the tables and the updates since it (all Dask futures; the snapshot and updates
-are broadcast to every worker, the ids are recomputed from the corpus if their worker dies);
-the worker keeps its replica between rounds only as a cache. A task re-run on another
-worker rebuilds the replica from the snapshot and updates and recomputes bit for bit the
-same deltas (seeds depend on the run, round and partition only), so losing a worker costs
-time, never the run, and the table is identical to an undisturbed run's.
+State lives in task inputs and outputs: a round's inputs are the partition's ids (a task
+result, recomputed from the corpus if its worker dies) and the previous round's update (a
+future broadcast to every worker); the worker keeps its replica between rounds only as a
+cache. A round task that finds no replica of the previous round (its worker was lost, or it
+ran elsewhere) returns nothing, and the client runs it again with a snapshot of its master
+tables, which are at that very version: the task recomputes bit for bit the same deltas
+(seeds depend on the run, round and partition only), so losing a worker costs time, never
+the run, and the table is identical to an undisturbed run's.
 """
 
 from __future__ import annotations
@@ -55,9 +56,10 @@ from .shards import (
 from .train import TrainConfig, TrainResult, _versions
 from .vocab import Vocabulary, keep_probabilities, noise_distribution, select_vocab
 
-COMBINE_RULES = ("touched-mean", "mean", "sum", "weighted")
-DEFAULT_COMBINE = "touched-mean"
-DEFAULT_ROUND_WORDS = 1_000_000
+COMBINE_RULES = ("sum", "touched-mean", "mean", "weighted")
+DEFAULT_COMBINE = "sum"
+DEFAULT_ROUND_WORDS = 300_000
+MIN_ROUNDS = 8  # rounds an epoch at least: a small corpus gets shorter rounds, never one an epoch
 TOPIC = "w2v-cluster"
 
 
@@ -184,29 +186,35 @@ def _size_task(part: EncodedShard) -> tuple[int, int]:
     return len(part.ids), len(part.starts) - 1
 
 
-def _replica(spec: RoundSpec, snapshot: Snapshot, updates: Sequence[Update]) -> _Replica:
-    """The tables at ``spec.version``: the cached replica brought up to date, or rebuilt."""
+def _replica(spec: RoundSpec, snapshot: Snapshot | None, update: Update | None) -> _Replica | None:
+    """The tables at ``spec.version``: from ``snapshot`` if given, else the cached replica of the
+    previous round moved on by ``update``; ``None`` if this worker has no such replica."""
     with _REPLICAS_LOCK:
         rep = _REPLICAS.pop((spec.run, spec.part), None)  # taken out while in use
-    if (rep is None or rep.version < snapshot.version or rep.version > spec.version
-            or (rep.version == spec.version and rep.dirty)):
+    if snapshot is not None:
         rep = _Replica(snapshot.version, False, np.array(snapshot.syn0), np.array(snapshot.syn1))
-    for up in updates:
-        if up.version >= rep.version:
-            rep.syn0[up.rows0] = up.vals0
-            rep.syn1[up.rows1] = up.vals1
+    elif rep is not None and update is not None and rep.version == update.version == spec.version - 1:
+        # The replica trained round r-1 (changing some rows); the update holds the new value of
+        # every row any partition changed in round r-1, so afterwards it equals the master.
+        rep.syn0[update.rows0] = update.vals0
+        rep.syn1[update.rows1] = update.vals1
+    else:
+        return None
     rep.version, rep.dirty = spec.version, False
     return rep
 
 
-def _round_task(spec: RoundSpec, part: EncodedShard, consts: tuple, snapshot: Snapshot,
-                *updates: Update) -> RoundResult:
+def _round_task(spec: RoundSpec, part: EncodedShard, consts: tuple, snapshot: Snapshot | None,
+                update: Update | None) -> RoundResult | None:
+    """Train one partition's slice for one round; ``None`` asks the client for a snapshot."""
     from . import kernels
 
     _log("round", f"{spec.run}-{spec.version}-{spec.part}")
     t0 = time.perf_counter()
     keep, alias_prob, alias_idx = consts
-    rep = _replica(spec, snapshot, updates)
+    rep = _replica(spec, snapshot, update)
+    if rep is None:
+        return None
     n = len(part.ids)
     lo, hi = n * spec.round // spec.rounds, n * (spec.round + 1) // spec.rounds
     s0, s1 = (int(s) for s in np.searchsorted(part.starts[:-1], [lo, hi]))
@@ -331,7 +339,8 @@ def train(corpus: str | os.PathLike, client, out: str | os.PathLike | None = Non
     out
         If given, the output directory (written by this process, after training).
     round_words
-        Words a partition trains between two combinations.
+        Words a partition trains between two combinations (at most; an epoch has at least
+        ``MIN_ROUNDS`` rounds).
     combine
         How the partitions' deltas are combined (:func:`combine_deltas`).
     shard_bytes
@@ -441,17 +450,16 @@ def _train(corpus, client, out, progress, round_words, combine, shard_bytes, on_
     client.run(_warm_kernels)
     compile_seconds = time.perf_counter() - t_compile
 
-    rounds = max(1, math.ceil(int(part_words.max()) / round_words)) if corpus_words else 1
+    rounds = max(MIN_ROUNDS, math.ceil(int(part_words.max()) / round_words)) if corpus_words else 1
     total_words = cfg.epochs * corpus_words
 
     def share(words: int) -> int:  # a partition's share of global words
         return int(words // n_parts)
 
-    snapshot_f = _put(client, Snapshot(0, syn0.copy(), syn1.copy()))
-    updates_f: list = []
-    update_bytes = 0
+    snapshot_f = _put(client, Snapshot(0, syn0.copy(), syn1.copy()))  # every replica starts from it
+    update_f = None
     table_bytes = syn0.nbytes + syn1.nbytes
-    bytes_up = bytes_down = table_bytes * len(workers_at_start)  # the first snapshot
+    bytes_up, bytes_down = 0, table_bytes * len(workers_at_start)
     snapshots = 1
     seen_workers = set(workers_at_start)
     lost_workers: set[str] = set()
@@ -471,15 +479,27 @@ def _train(corpus, client, out, progress, round_words, combine, shard_bytes, on_
                                ((cfg.seed * 1_000_003 + version) * 10_000_019 + p) % (1 << 63), cfg.window,
                                cfg.negative, cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha,
                                combine == "weighted") for p in range(n_parts)]
-            futures = [client.submit(_round_task, spec, part_f[spec.part], consts_f, snapshot_f, *updates_f,
+            futures = [client.submit(_round_task, spec, part_f[spec.part], consts_f, snapshot_f, update_f,
                                      key=f"w2v-round-{run}-{version}-{spec.part}") for spec in specs]
             live.extend(futures)
             if on_round is not None:
                 on_round(version)
             results: list[RoundResult] = client.gather(futures)
+            missing = [p for p, x in enumerate(results) if x is None]
+            if missing:  # a partition ran where no replica was (a lost worker): send the tables, run it again
+                snapshot_f = _put(client, Snapshot(version, syn0.copy(), syn1.copy()))  # master is at `version`
+                snapshots += 1
+                bytes_down += table_bytes * len(set(_layout(client)))
+                retry = [client.submit(_round_task, specs[p], part_f[p], consts_f, snapshot_f, None,
+                                       key=f"w2v-round-{run}-{version}-{p}-snapshot") for p in missing]
+                live.extend(retry)
+                for p, x in zip(missing, client.gather(retry)):
+                    results[p] = x
+                futures += retry
             for f in futures:
                 live.remove(f)
             del futures
+            snapshot_f = None
             t_gathered = time.perf_counter()
             rows0 = combine_deltas(syn0, [(x.rows0, x.delta0, x.weight0) for x in results], combine, n_parts)
             rows1 = combine_deltas(syn1, [(x.rows1, x.delta1, x.weight1) for x in results], combine, n_parts)
@@ -490,14 +510,8 @@ def _train(corpus, client, out, progress, round_words, combine, shard_bytes, on_
             current = set(_layout(client))
             lost_workers |= seen_workers - current
             seen_workers |= current
-            if update_bytes + update.nbytes > table_bytes:  # cheaper to send the tables afresh
-                snapshot_f = _put(client, Snapshot(version + 1, syn0.copy(), syn1.copy()))
-                updates_f, update_bytes, snapshots = [], 0, snapshots + 1
-                bytes_down += table_bytes * len(current)
-            else:
-                updates_f.append(_put(client, update))
-                update_bytes += update.nbytes
-                bytes_down += update.nbytes * len(current)
+            update_f = _put(client, update)  # every replica moves to version + 1 with it
+            bytes_down += update.nbytes * len(current)
             up = sum(x.nbytes for x in results)
             bytes_up += up
             done = sum(x.words for x in results)
@@ -582,8 +596,9 @@ def closing_line(info: dict) -> str:
     c = info["cluster"]
     reruns = sum(c["tasks_rerun"].values())
     faults = (f"{len(c['workers_lost'])} worker(s) lost, {reruns} task(s) re-run "
-              f"({', '.join(f'{n} {k}' for k, n in sorted(c['tasks_rerun'].items()))}), table complete"
-              if c["workers_lost"] or reruns else "no worker lost, no task re-run")
+              f"({', '.join(f'{n} {k}' for k, n in sorted(c['tasks_rerun'].items()))}), "
+              f"{c['snapshots'] - 1} replica(s) rebuilt from a snapshot; table complete"
+              if c["workers_lost"] or reruns or c["snapshots"] > 1 else "no worker lost, no task re-run")
     return (f"cluster: {len(c['partitions'])} partitions on {len(c['workers'])} workers, {c['rounds']} rounds "
             f"({c['rounds_per_epoch']}/epoch, combine {c['combine']}), "
             f"{(c['bytes_up'] + c['bytes_down']) / 1e6:,.0f} MB sent; {faults}")
