@@ -47,9 +47,8 @@ def plain_corpus(corpus: Path, workdir: Path) -> Path:
 
 def quality(result) -> dict:
     from w2v.evaluate import evaluate_all
-    from w2v.vectors import Vectors
 
-    scores = evaluate_all(Vectors(result.embeddings, result.vocab.words, result.vocab.counts))
+    scores = evaluate_all(result)
     return {"analogy": round(100 * scores["google_add"], 2), "ws353": round(scores["ws353"], 4)}
 
 
@@ -107,7 +106,7 @@ def sweep(args, corpus: Path) -> None:
 def single(corpus: Path, threads: int, settings: dict):
     import w2v
 
-    return w2v.train(corpus, progress=False, threads=threads, **settings)
+    return w2v.train_embeddings(corpus, progress=False, threads=threads, **settings)
 
 
 def compare(args, corpus: Path) -> None:
@@ -122,7 +121,7 @@ def compare(args, corpus: Path) -> None:
             emit(rows, row(f"single --threads {args.threads}", ref, {"load": load(), "rep": rep}), args.json)
             got = wc.train(corpus, client, progress=False, **settings)
             r = row(f"cluster local:{args.workers}", got, {"load": load(), "rep": rep,
-                                                           "same_vocab": got.vocab.words == ref.vocab.words})
+                                                           "same_vocab": got.words == ref.words})
             r["ratio_words_per_s"] = round(got.info["words_per_second"] / ref.info["words_per_second"], 3)
             r["ratio_total_s"] = round(ref.info["total_seconds"] / got.info["total_seconds"], 3)
             emit(rows, r, args.json)

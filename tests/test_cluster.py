@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import w2v
-from w2v.outdir import load_model
 from w2v.shards import concat_shards, count_shard, encode_shard, merge_counts, plan_shards
 from w2v.vocab import encode_corpus, select_vocab
 
@@ -84,7 +83,7 @@ def client():
 
 
 def _within_across(result, groups):
-    unit = result.embeddings / np.linalg.norm(result.embeddings, axis=1, keepdims=True)
+    unit = result.matrix / np.linalg.norm(result.matrix, axis=1, keepdims=True)
     sims = unit @ unit.T
     a, b = ([result.vocab.index[w] for w in g] for g in groups)
     within = np.mean([sims[i, j] for g in (a, b) for i in g for j in g if i != j])
@@ -104,19 +103,19 @@ def test_cluster_learns_planted_structure_with_single_machine_vocabulary(client,
     out = tmp_path / "model"
     result = cluster.train(path, client, out=out, progress=False, **{**CLUSTER, "combine": combine,
                                                                       "round_words": round_words}, **SMALL)
-    single = w2v.train(path, progress=False, threads=1, **SMALL)
+    single = w2v.train_embeddings(path, progress=False, threads=1, **SMALL)
     assert result.vocab.words == single.vocab.words
     assert np.array_equal(result.vocab.counts, single.vocab.counts)
     within, across = _within_across(result, groups)
     assert within > across + 0.5, (within, across)
     losses = result.info["epoch_loss"]
     assert losses[-1] < losses[0] < np.log(2) * 1.01
-    model = load_model(out)
-    assert np.array_equal(model.embeddings, result.embeddings)
-    layout = model.config["cluster"]
+    model = w2v.load(out)
+    assert np.array_equal(model.matrix, result.matrix)
+    layout = model.info["cluster"]
     assert len(layout["workers"]) == 2 and len(layout["partitions"]) == 2
     assert layout["rounds"] == 5 * layout["rounds_per_epoch"] == 5 * max(8, 12_000 // round_words)
-    assert sum(p["words"] for p in layout["partitions"]) == model.config["corpus_stats"]["kept_tokens"] == 24_000
+    assert sum(p["words"] for p in layout["partitions"]) == model.info["corpus_stats"]["kept_tokens"] == 24_000
 
 
 @pytest.mark.slow
@@ -139,7 +138,7 @@ def test_killed_worker_costs_nothing(client, planted_corpus):
     assert faults["snapshots"] >= 2  # and its replica, from the client's tables
     assert "1 worker(s) lost" in cluster.closing_line(result.info)
     # Re-run tasks recompute the same deltas: the table is bit-identical to the undisturbed run's.
-    assert np.array_equal(result.embeddings, undisturbed.embeddings)
+    assert np.array_equal(result.matrix, undisturbed.matrix)
     within, across = _within_across(result, groups)
     assert within > across + 0.5
 
@@ -154,7 +153,7 @@ def test_cli_local_cluster(planted_corpus, tmp_path):
     assert "cluster: 2 partitions on 2 workers" in proc.stdout
     config = json.loads((out / "config.json").read_text())
     assert config["cluster"]["spec"] == "local:2"
-    assert load_model(out).embeddings.shape == (16, 8)
+    assert w2v.load(out).matrix.shape == (16, 8)
 
 
 @pytest.mark.parametrize("spec", ["local:0", "local:x", "nowhere"])

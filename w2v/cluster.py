@@ -36,13 +36,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .errors import W2VError
-from .outdir import save_model
+from .outdir import check_output_dir, versions
 from .shards import (
     EncodedShard,
     Shard,
@@ -53,7 +53,8 @@ from .shards import (
     merge_counts,
     plan_shards,
 )
-from .train import TrainConfig, TrainResult, _versions
+from .train import TrainConfig
+from .vectors import Vectors
 from .vocab import Vocabulary, keep_probabilities, noise_distribution, select_vocab
 
 COMBINE_RULES = ("sum", "touched-mean", "mean", "weighted")
@@ -327,7 +328,8 @@ def _assign(shards: Sequence[Shard], n_parts: int) -> list[list[int]]:
 
 def train(corpus: str | os.PathLike, client, out: str | os.PathLike | None = None, progress: bool = True,
           round_words: int = DEFAULT_ROUND_WORDS, combine: str = DEFAULT_COMBINE, shard_bytes: int | None = None,
-          on_round: Callable[[int], None] | None = None, **options) -> TrainResult:
+          on_round: Callable[[int], None] | None = None, config: TrainConfig | None = None, force: bool = False,
+          **options) -> Vectors:
     """Learn an embedding table from ``corpus`` on the workers of a ``dask.distributed.Client``.
 
     Parameters
@@ -337,7 +339,8 @@ def train(corpus: str | os.PathLike, client, out: str | os.PathLike | None = Non
     client
         A connected ``dask.distributed.Client``; one partition is trained per worker thread.
     out
-        If given, the output directory (written by this process, after training).
+        If given, the output directory (written by this process, after training, whole or not at
+        all; a non-empty directory that is not a w2v model is refused unless ``force``).
     round_words
         Words a partition trains between two combinations (at most; an epoch has at least
         ``MIN_ROUNDS`` rounds).
@@ -347,19 +350,20 @@ def train(corpus: str | os.PathLike, client, out: str | os.PathLike | None = Non
         Byte size of the corpus shards (default: at least four per partition, 1–64 MiB).
     on_round
         Called with the round number after each round's tasks are submitted.
-    **options
-        The fields of :class:`w2v.train.TrainConfig` (``threads`` is ignored: one thread a partition).
+    config, **options
+        A :class:`w2v.train.TrainConfig`, or its fields as keywords (``threads`` is ignored: one
+        thread a partition).
 
     Returns
     -------
-    TrainResult
-        As :func:`w2v.train.train`; ``info["cluster"]`` holds the layout, rounds, bytes and faults.
+    Vectors
+        As :func:`w2v.train_embeddings`; ``info["cluster"]`` holds the layout, rounds, bytes and faults.
     """
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise W2VError(f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
-    cfg = TrainConfig(**options).validate()
+    if config is not None and options:
+        raise W2VError("give either config or keyword options, not both")
+    cfg = config.validate() if config is not None else TrainConfig.from_kwargs(**options)
+    if out is not None:
+        check_output_dir(out, force)
     if combine not in COMBINE_RULES:
         raise W2VError(f"unknown combine rule {combine!r}; valid: {', '.join(COMBINE_RULES)}")
     if round_words < 1:
@@ -367,7 +371,7 @@ def train(corpus: str | os.PathLike, client, out: str | os.PathLike | None = Non
     run = uuid.uuid4().hex[:12]
     live: list = []  # futures to cancel on the way out
     try:
-        return _train(corpus, client, out, progress, round_words, combine, shard_bytes, on_round, cfg, run, live)
+        result = _train(corpus, client, progress, round_words, combine, shard_bytes, on_round, cfg, run, live)
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):  # the cancelled gathers' "AllExit" would be logged at exit
             logging.getLogger("asyncio").setLevel(logging.CRITICAL)
@@ -379,10 +383,13 @@ def train(corpus: str | os.PathLike, client, out: str | os.PathLike | None = Non
             client.run(_drop_replicas, run)
         except Exception:  # a worker that is gone has nothing to drop
             pass
+    if out is not None:
+        result.save(out, context=cfg.save_context, force=force)
+    return result
 
 
-def _train(corpus, client, out, progress, round_words, combine, shard_bytes, on_round, cfg: TrainConfig,
-           run: str, live: list) -> TrainResult:
+def _train(corpus, client, progress, round_words, combine, shard_bytes, on_round, cfg: TrainConfig,
+           run: str, live: list) -> Vectors:
     t_start = time.perf_counter()
     slots = _layout(client)
     if not slots:
@@ -568,13 +575,10 @@ def _train(corpus, client, out, progress, round_words, combine, shard_bytes, on_
         "words_trained_after_subsampling": words_trained,
         "compile_seconds": round(compile_seconds, 3),
         "total_seconds": round(time.perf_counter() - t_start, 3),
-        "versions": {**_versions(), "dask": _distributed().__version__},
+        "versions": versions("numba", "distributed"),
         "cluster": cluster,
     }
-    result = TrainResult(syn0, vocab, syn1, info)
-    if out is not None:
-        save_model(out, syn0, vocab.words, vocab.counts, info, syn1 if cfg.save_context else None)
-    return result
+    return Vectors(syn0, vocab.words, vocab.counts, info, context=syn1)
 
 
 def _put(client, obj):
@@ -620,12 +624,13 @@ def parse_cluster(spec: str) -> tuple[str, int | None]:
 
 
 def train_on_cluster(corpus: str | os.PathLike, cluster: str, out: str | os.PathLike | None = None,
-                     progress: bool = True, **options) -> TrainResult:
+                     progress: bool = True, force: bool = False, **options) -> Vectors:
     """Connect to ``cluster`` (a scheduler address, or ``local:N`` for a LocalCluster of N
     single-thread worker processes), train there (:func:`train`), and print the closing line."""
     distributed = _distributed()
     address, n = parse_cluster(cluster)
-    options.pop("threads", None)
+    if out is not None:
+        check_output_dir(out, force)  # before any work
     if address == "local":
         with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                                       silence_logs=logging.ERROR) as lc, distributed.Client(lc) as client:
@@ -639,8 +644,7 @@ def train_on_cluster(corpus: str | os.PathLike, cluster: str, out: str | os.Path
             result = train(corpus, client, progress=progress, **options)
     result.info["cluster"]["spec"] = cluster
     if out is not None:
-        save_model(out, result.embeddings, result.vocab.words, result.vocab.counts, result.info,
-                   result.context if result.info["save_context"] else None)
+        result.save(out, context=bool(result.info["save_context"]), force=force)
     if progress:
         print(closing_line(result.info))
     return result

@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from .cli import SEED, Options, option
 from .errors import W2VError
-from .export import PADDING, UNKNOWN, AlignReport, align, table_and_words
+from .export import PAD_ID, POLICIES, RESERVED, UNK_ID, AlignReport, align, with_reserved
+from .formats import load
 from .layers import SGD, Adam, Embedding, Linear, MeanPool, Parameter, SoftmaxCrossEntropy, softmax
 
-PAD_ID = 0
-UNK_ID = 1
 #: A word (letters/digits, with inner apostrophes: "isn't", "film's") or one punctuation character.
 TOKEN_RE = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
 OPTIMIZERS = ("adam", "sgd")
@@ -162,10 +162,10 @@ def build_vocabulary(
     ``min_count`` times get their own index.
     """
     counts = Counter(t for toks in token_lists for t in toks)
-    words = [w for w, c in counts.most_common() if c >= min_count and w not in (PADDING, UNKNOWN)]
+    words = [w for w, c in counts.most_common() if c >= min_count and w not in RESERVED]
     if max_words is not None:
         words = words[:max_words]
-    return [PADDING, UNKNOWN] + words
+    return with_reserved(words)
 
 
 def encode(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str], max_len: int | None = None) -> np.ndarray:
@@ -278,7 +278,7 @@ def fit(
     optimizer: str = "adam",
     lr: float | None = None,
     patience: int = 3,
-    seed: int | None = 0,
+    seed: int | None = SEED,
     progress: bool = True,
 ) -> History:
     """Mini-batch training with early stopping on validation accuracy.
@@ -352,6 +352,32 @@ class ClassifyResult:
     n_test: int
 
 
+@dataclass
+class ClassifyConfig(Options):
+    """Every option of the classifier experiment, defined once (``python -m w2v.classify`` is generated from it)."""
+
+    freeze: bool = option(False, "keep the Embedding table fixed (train only the linear layer)")
+    unknown: str = option("random", "with --model: initial row of training words the model lacks",
+                          choices=POLICIES)
+    lowercase_fallback: bool = option(False, "with --model: look missing words up lowercased",
+                                      deprecated=("--lowercase",))
+    extend_vocab: bool = option(False, "with --model: append the model's other words to the word index, so words "
+                                "first seen at test time keep their pre-trained vector instead of [UNK]")
+    dim: int = option(100, "vector length without --model", lo=1, hi=100_000)
+    min_count: int = option(1, "words seen fewer times in training map to [UNK]", lo=1)
+    max_len: int | None = option(None, "cut texts to this many tokens", lo=1, all_zero=True)
+    optimizer: str = option("adam", "optimizer", choices=OPTIMIZERS)
+    lr: float | None = option(None, f"learning rate (default: {DEFAULT_LR['adam']} for adam, "
+                              f"{DEFAULT_LR['sgd']} for sgd)", above=0, hi=100)
+    batch_size: int = option(32, "examples per step", lo=1)
+    epochs: int = option(20, "maximum epochs", lo=1, hi=100_000)
+    patience: int = option(3, "stop after this many epochs without a better validation accuracy (the best "
+                           "epoch's parameters are kept)", lo=1)
+    test_size: float = option(0.1, "fraction held out for testing (stratified)", above=0, below=1)
+    val_size: float = option(0.1, "fraction of the rest for early stopping", lo=0, below=1)
+    seed: int = option(SEED, "seed for splits, initialization and shuffling", lo=0, below=2**63)
+
+
 def stratified_split(labels: np.ndarray, fraction: float, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(rest, held_out)`` with about ``fraction`` of each class held out, shuffled."""
     if not 0 < fraction < 1:
@@ -385,13 +411,13 @@ def train_and_evaluate(
     optimizer: str = "adam",
     lr: float | None = None,
     patience: int = 3,
-    seed: int | None = 0,
+    seed: int | None = SEED,
     progress: bool = False,
 ) -> ClassifyResult:
     """Train on ``train_idx`` (minus a stratified validation part for early stopping), test on ``test_idx``.
 
-    The word index comes from the training part only. ``init`` (a model directory, ``Model``,
-    ``Vectors`` or ``(matrix, words)``) gives the initial table through :func:`w2v.export.align`:
+    The word index comes from the training part only. ``init`` (anything :func:`w2v.vectors.load`
+    takes) gives the initial table through :func:`w2v.export.align`:
     training words the model lacks get the ``unknown`` policy; the ``[UNK]`` row starts at zero.
     ``extend_vocabulary=True`` appends the model's other words to the index, so words first seen at
     test time still get their pre-trained vector (their rows are never updated in training).
@@ -407,9 +433,9 @@ def train_and_evaluate(
     weights, report = None, None
     if init is not None:
         if extend_vocabulary:
-            init = table_and_words(init)
+            init = load(init, mmap=True)
             known = set(vocabulary)
-            vocabulary = vocabulary + [w for w in init[1] if w not in known]
+            vocabulary = vocabulary + [w for w in init.words if w not in known]
             train_counts = np.concatenate([train_counts, np.zeros(len(vocabulary) - len(train_counts), np.int64)])
         weights, report = align(init, vocabulary, unknown=unknown, seed=seed, lowercase=lowercase)
         weights[UNK_ID] = 0.0
