@@ -4,6 +4,7 @@
                                                [--rules touched-mean,mean,sum,weighted] [--round-words 100000,...]
     python benchmarks/cluster_bench.py compare [--corpus ../shared/corpora/text8like] [--workers 2] [--threads 2]
     python benchmarks/cluster_bench.py scaling [--corpus ../shared/corpora/text8like] [--workers 1,2,4,8]
+    python benchmarks/cluster_bench.py plot --json benchmarks/cluster_sweep.json   # -> docs/img/cluster_sweep.png
 
 ``sweep`` trains on one LocalCluster with every combination rule × round length (words a partition
 trains between two combinations; 0 = one round an epoch) and prints quality, rounds, bytes sent,
@@ -143,9 +144,39 @@ def scaling(args, corpus: Path) -> None:
         emit(rows, r, args.json)
 
 
+def plot(args, _corpus) -> None:
+    """Analogy accuracy and bytes sent against round length, one line per rule, from a sweep's JSON."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = json.loads(Path(args.json).read_text())
+    sweep = [r for r in rows if "rule" in r]
+    part_words = sweep[0]["rounds_per_epoch"] * sweep[0]["round_words"]  # about one partition's words
+    x_of = {r["round_words"]: r["round_words"] or part_words for r in sweep}
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    for rule in dict.fromkeys(r["rule"] for r in sweep):
+        pts = sorted((x_of[r["round_words"]], r["analogy"], r["mb_sent"]) for r in sweep if r["rule"] == rule)
+        ax1.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label=rule)
+        ax2.plot([p[0] for p in pts], [p[2] / 1e3 for p in pts], "o-", label=rule)
+    for r in rows:
+        if r["run"].startswith("single --threads 2"):
+            ax1.axhline(r["analogy"], color="k", ls="--", lw=1, label="single machine, 2 threads")
+    ax1.set(xscale="log", xlabel="words a partition trains per round (rightmost: one round an epoch)",
+            ylabel="Google analogy accuracy, %", title="Quality vs round length (2 workers)")
+    ax2.set(xscale="log", yscale="log", xlabel="words a partition trains per round", ylabel="GB sent in the run",
+            title="Bytes sent (up + down) vs round length")
+    ax1.legend(fontsize=8)
+    fig.tight_layout()
+    out = HERE.parent / "docs" / "img" / "cluster_sweep.png"
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("mode", choices=["sweep", "compare", "scaling"])
+    p.add_argument("mode", choices=["sweep", "compare", "scaling", "plot"])
     p.add_argument("--corpus", help="default: corpora/text8like-20M.xz (sweep), ../shared/corpora/text8like (others)")
     p.add_argument("--workers", type=int, default=2, help="worker processes (sweep, compare)")
     p.add_argument("--workers-list", default="1,2,4,8", help="worker counts (scaling)")
@@ -162,6 +193,8 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE)
     print(f"# {args.mode} on {os.uname().nodename}, {os.cpu_count()} CPUs, load {load()}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit.stdout.strip()}", flush=True)
+    if args.mode == "plot":
+        return plot(args, None)
     with tempfile.TemporaryDirectory(prefix="w2v-cluster-bench-") as tmp:
         corpus = plain_corpus(Path(args.corpus) if args.corpus else default, Path(tmp))
         {"sweep": sweep, "compare": compare, "scaling": scaling}[args.mode](args, corpus)
