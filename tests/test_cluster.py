@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -164,3 +165,22 @@ def test_cli_bad_cluster_exits_2(planted_corpus, tmp_path, spec):
     assert proc.returncode == 2
     assert proc.stderr.startswith("w2v.train: error: invalid --cluster") and proc.stderr.count("\n") == 1
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_and_writes_nothing(planted_corpus, tmp_path):
+    path, _ = planted_corpus
+    out = tmp_path / "m"
+    proc = subprocess.Popen([sys.executable, "-m", "w2v.train", str(path), "--cluster", "local:2", "--out", str(out),
+                             "--dim", "8", "--epochs", "100000", "--min-count", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(8)  # the LocalCluster is up (about 3 s) and rounds are running
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "w2v.train: interrupted"
+    assert not out.exists()
