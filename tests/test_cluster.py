@@ -157,6 +157,19 @@ def test_cli_local_cluster(planted_corpus, tmp_path):
     assert w2v.load(out).matrix.shape == (16, 8)
 
 
+@pytest.mark.slow
+def test_cli_scheduler_address_and_fsspec_url(client, planted_corpus, tmp_path):
+    path, _ = planted_corpus
+    out = tmp_path / "m"
+    proc = subprocess.run([sys.executable, "-m", "w2v.train", path.as_uri(), "--cluster", client.scheduler.address,
+                           "--out", str(out), "--dim", "8", "--epochs", "1", "--min-count", "1"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    model = w2v.load(out)
+    assert model.info["cluster"]["spec"] == client.scheduler.address
+    assert model.info["corpus_stats"]["tokens"] == 24_000 and len(model) == 16
+
+
 @pytest.mark.parametrize("spec", ["local:0", "local:x", "nowhere"])
 def test_cli_bad_cluster_exits_2(planted_corpus, tmp_path, spec):
     pytest.importorskip("distributed")

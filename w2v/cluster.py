@@ -136,6 +136,7 @@ class RoundResult:
     words: int
     trained: int
     seconds: float
+    kernel_seconds: float
 
     @property
     def nbytes(self) -> int:
@@ -224,10 +225,12 @@ def _round_task(spec: RoundSpec, part: EncodedShard, consts: tuple, snapshot: Sn
     before0 = rep.syn0[seen]
     before1 = rep.syn1.copy()  # output rows: any noise word can change
     rep.dirty = True
+    t_kernel = time.perf_counter()
     nll, pairs, words, trained = kernels.train_job(
         rep.syn0, rep.syn1, part.ids, part.starts, s0, s1, keep, alias_prob, alias_idx, spec.window,
         spec.negative, spec.cbow, spec.shared_negatives, spec.alpha, spec.min_alpha, spec.words_before,
         spec.total_words, spec.seed)
+    t_kernel = time.perf_counter() - t_kernel
     delta0 = rep.syn0[seen] - before0
     changed0 = np.any(delta0 != 0, axis=1)
     rows0, delta0 = seen[changed0].astype(np.int32), delta0[changed0]
@@ -240,7 +243,7 @@ def _round_task(spec: RoundSpec, part: EncodedShard, consts: tuple, snapshot: Sn
     with _REPLICAS_LOCK:
         _REPLICAS[(spec.run, spec.part)] = rep
     return RoundResult(spec.part, rows0, delta0, rows1, delta1, weight0, weight1, float(nll), int(pairs),
-                       int(words), int(trained), time.perf_counter() - t0)
+                       int(words), int(trained), time.perf_counter() - t0, t_kernel)
 
 
 def _drop_replicas(run: str) -> int:
@@ -527,6 +530,7 @@ def _train(corpus, client, progress, round_words, combine, shard_bytes, on_round
             words_trained += sum(x.trained for x in results)
             round_log.append({"round": version, "seconds": round(time.perf_counter() - t_round, 4),
                               "compute_seconds": round(max(x.seconds for x in results), 4),
+                              "kernel_seconds": round(max(x.kernel_seconds for x in results), 4),
                               "combine_seconds": round(time.perf_counter() - t_gathered, 4),
                               "bytes_up": up, "bytes_down": update.nbytes, "rows0": len(rows0),
                               "rows1": len(rows1), "loss": sum(x.nll for x in results) / max(
@@ -557,6 +561,7 @@ def _train(corpus, client, progress, round_words, combine, shard_bytes, on_round
         "bytes_down": int(bytes_down),
         "snapshots": snapshots,
         "compute_seconds": round(compute, 3),
+        "kernel_seconds": round(sum(x["kernel_seconds"] for x in round_log), 3),
         "mean_round_seconds": round(train_seconds / n_rounds, 4),
         "workers_lost": sorted(lost_workers),
         "tasks_rerun": dict(reruns),
