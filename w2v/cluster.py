@@ -403,6 +403,9 @@ def _train(corpus, client, progress, round_words, combine, shard_bytes, on_round
     shards = client.submit(plan_shards, *plan_args, pure=False).result()
     groups = _assign(shards, len(slots))
     n_parts = len(groups)
+    if progress and n_parts < len(slots):
+        print(f"warning: the corpus gives {len(shards)} shard(s) (compressed files are not split), so only "
+              f"{n_parts} of {len(slots)} worker threads train", file=sys.stderr)
 
     # Count (map) where the shards will be trained, merge (reduce) here, in corpus order.
     count_f = [None] * len(shards)
