@@ -308,7 +308,8 @@ def combine_deltas(table: np.ndarray, parts: Sequence[tuple[np.ndarray, np.ndarr
 
 
 def _layout(client) -> list[str]:
-    """One slot per worker thread: the address of the worker that runs that partition."""
+    """One slot per worker thread: the address of the worker that runs that partition (recent Dask lists
+    only a few workers in ``scheduler_info`` unless asked for all)."""
     workers = client.scheduler_info(n_workers=-1)["workers"] if _takes_n_workers(client) else \
         client.scheduler_info()["workers"]
     return [addr for addr in sorted(workers) for _ in range(workers[addr].get("nthreads", 1))]
