@@ -77,8 +77,10 @@ def emit(rows: list, r: dict, path: str | None) -> None:
 
 
 def local_client(n: int):
+    import dask
     import distributed
 
+    dask.config.set({"distributed.scheduler.work-stealing": False})  # as python -m w2v.train --cluster local:N
     cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                                        silence_logs=logging.ERROR)
     return cluster, distributed.Client(cluster)

@@ -641,8 +641,13 @@ def train_on_cluster(corpus: str | os.PathLike, cluster: str, out: str | os.Path
     if out is not None:
         check_output_dir(out, force)  # before any work
     if address == "local":
-        with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                      silence_logs=logging.ERROR) as lc, distributed.Client(lc) as client:
+        import dask
+
+        # Work stealing would move a round task away from its partition's replica (a wasted round and a
+        # snapshot); a remote scheduler should be started with distributed.scheduler.work-stealing off too.
+        with dask.config.set({"distributed.scheduler.work-stealing": False}), \
+                distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                         silence_logs=logging.ERROR) as lc, distributed.Client(lc) as client:
             result = train(corpus, client, progress=progress, **options)
     else:
         try:
