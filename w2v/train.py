@@ -399,6 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = parser("w2v.train", "Learn a word-embedding table with skip-gram negative sampling (or CBOW).")
     add_corpus(p, "output directory (default: <corpus name>-w2v; with --resume: DIR)", optional=True)
     TrainConfig.add_arguments(p)
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="train on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for N "
+                        "single-thread worker processes here (needs pip install 'w2v[cluster]')")
     p.add_argument("--neighbors", nargs="*", default=None, metavar="WORD",
                    help="after training, print nearest neighbours of these words")
     add_quiet(p)
@@ -422,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     args = p.parse_args(argv)
     common = dict(progress=not args.quiet, cache_dir=args.cache_dir, force=args.force, checkpoint=args.checkpoint)
+    if args.resume and args.cluster:
+        raise W2VError("--checkpoint and --resume are not available with --cluster")
     if args.resume:  # only the options given on the command line (they must agree with the saved run)
         given = {f.name: getattr(args, f.name) for f in TrainConfig.options()
                  if getattr(args, f.name) != p.get_default(f.name)}
@@ -431,7 +436,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.corpus is None:
             raise W2VError("the following arguments are required: corpus")
         out = Path(args.out) if args.out else default_out(args.corpus)
-        result = train_embeddings(args.corpus, out=out, config=TrainConfig.from_args(args), **common)
+        if args.cluster:
+            from .cluster import train_on_cluster
+
+            if args.checkpoint:
+                raise W2VError("--checkpoint and --resume are not available with --cluster")
+            result = train_on_cluster(args.corpus, args.cluster, out=out, config=TrainConfig.from_args(args),
+                                      progress=not args.quiet, force=args.force)
+        else:
+            result = train_embeddings(args.corpus, out=out, config=TrainConfig.from_args(args), **common)
     if not args.quiet:
         info = result.info
         st = info["corpus_stats"]
