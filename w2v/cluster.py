@@ -41,6 +41,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from .config import TrainConfig
 from .errors import W2VError
 from .outdir import check_output_dir, versions
 from .shards import (
@@ -53,7 +54,6 @@ from .shards import (
     merge_counts,
     plan_shards,
 )
-from .train import TrainConfig
 from .vectors import Vectors
 from .vocab import Vocabulary, keep_probabilities, noise_distribution, select_vocab
 
@@ -355,7 +355,7 @@ def train(corpus: str | os.PathLike, client, out: str | os.PathLike | None = Non
     on_round
         Called with the round number after each round's tasks are submitted.
     config, **options
-        A :class:`w2v.train.TrainConfig`, or its fields as keywords (``threads`` is ignored: one
+        A :class:`w2v.config.TrainConfig`, or its fields as keywords (``threads`` is ignored: one
         thread a partition).
 
     Returns
