@@ -20,13 +20,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .cli import SEED, add_corpus, add_quiet, option, parser, run_cli
+from .cli import add_corpus, add_quiet, parser, run_cli
+from .config import TrainConfig
 from .corpus import list_files
 from .encode import is_encoded, open_corpus
 from .errors import Interrupted, W2VError
@@ -34,37 +35,11 @@ from .outdir import CONFIG, EMBEDDINGS, check_output_dir, read_config, versions
 from .resume import RunState, load_run, partial_info, resume_options
 from .safety import SignalGuard, check_disk, check_memory, check_not_input, enospc, human, probe_writable, work_dir
 from .vectors import Vectors
-from .vocab import CorpusOptions, EncodedCorpus, keep_probabilities, noise_distribution
+from .vocab import EncodedCorpus, keep_probabilities, noise_distribution
 
 JOB_WORDS = 10_000
 HELDOUT_TOKENS = 50_000  # held out of training at the end of the corpus (at most 1 % of it) to score each epoch
 PARTIAL_SUFFIX = ".partial"  #: a partial run beside a complete model goes to <out>.partial
-
-
-@dataclass
-class TrainConfig(CorpusOptions):
-    """Every training hyperparameter, defined once: default, bounds and help (the CLI is generated)."""
-
-    dim: int = option(100, "vector dimensionality", lo=1, hi=100_000)
-    window: int = option(5, "max context distance (reduced at random)", lo=1, hi=10_000)
-    negative: int = option(5, "noise words per positive pair", lo=0, hi=1_000)
-    epochs: int = option(5, "passes over the corpus", lo=1, hi=100_000)
-    alpha: float = option(0.025, "initial learning rate", above=0, below=1)
-    min_alpha: float = option(0.0001, "final learning rate", lo=0, below=1)
-    sample: float = option(1e-3, "subsampling threshold (0 = off)", lo=0, hi=1)
-    ns_exponent: float = option(0.75, "noise distribution exponent", lo=-10, hi=10)
-    max_vocab: int | None = option(None, "keep only the N most frequent words", lo=1, all_zero=True)
-    cbow: bool = option(False, "CBOW (mean of context) instead of skip-gram")
-    shared_negatives: bool = option(
-        True, "skip-gram: fresh noise words for every (centre, context) pair, as word2vec's C code (default: one "
-        "set per centre word, shared by its context words; Ji et al. 2016)", flag="--per-pair-negatives")
-    threads: int = option(os.cpu_count() or 1, "worker threads", lo=1, hi=4096)
-    seed: int = option(SEED, "random seed", lo=0, below=2**63)
-    save_context: bool = option(False, "also save the output vectors (context.npy)")
-
-    def check(self) -> None:
-        if self.min_alpha > self.alpha:
-            self.fail("min_alpha", f"must not exceed --alpha {self.alpha}")
 
 
 def job_bounds(starts: np.ndarray, job_words: int = JOB_WORDS) -> np.ndarray:
@@ -424,6 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = parser("w2v.train", "Learn a word-embedding table with skip-gram negative sampling (or CBOW).")
     add_corpus(p, "output directory (default: <corpus name>-w2v; with --resume: DIR)", optional=True)
     TrainConfig.add_arguments(p)
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="train on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for N "
+                        "single-thread worker processes here (needs pip install 'w2v[cluster]')")
     p.add_argument("--neighbors", nargs="*", default=None, metavar="WORD",
                    help="after training, print nearest neighbours of these words")
     add_quiet(p)
@@ -453,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     args = p.parse_args(argv)
     common = dict(progress=not args.quiet, cache_dir=args.cache_dir, force=args.force, checkpoint=args.checkpoint)
+    if args.resume and args.cluster:
+        raise W2VError("--checkpoint and --resume are not available with --cluster")
     if args.resume:  # only the options given on the command line (they must agree with the saved run)
         given = {f.name: getattr(args, f.name) for f in TrainConfig.options()
                  if getattr(args, f.name) != p.get_default(f.name)}
@@ -462,7 +442,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.corpus is None:
             raise W2VError("the following arguments are required: corpus")
         out = Path(args.out) if args.out else default_out(args.corpus)
-        result = train_embeddings(args.corpus, out=out, config=TrainConfig.from_args(args), **common)
+        if args.cluster:
+            from .cluster import train_on_cluster
+
+            if args.checkpoint:
+                raise W2VError("--checkpoint and --resume are not available with --cluster")
+            result = train_on_cluster(args.corpus, args.cluster, out=out, config=TrainConfig.from_args(args),
+                                      progress=not args.quiet, force=args.force)
+        else:
+            result = train_embeddings(args.corpus, out=out, config=TrainConfig.from_args(args), **common)
     if not args.quiet:
         info = result.info
         st = info["corpus_stats"]
