@@ -15,9 +15,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "w2v"
 LAYERS = [
     {"errors"},
     {"safety"},
-    {"outdir", "kernels"},
+    {"outdir", "kernels", "count_kernels"},
     {"cli"},
     {"corpus"},
+    {"count"},
     {"vocab", "shards"},
     {"encode"},
     {"vectors"},

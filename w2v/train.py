@@ -38,6 +38,7 @@ from .vectors import Vectors
 from .vocab import EncodedCorpus, keep_probabilities, noise_distribution
 
 JOB_WORDS = 10_000
+HELDOUT_TOKENS = 50_000  # held out of training at the end of the corpus (at most 1 % of it) to score each epoch
 PARTIAL_SUFFIX = ".partial"  #: a partial run beside a complete model goes to <out>.partial
 
 
@@ -49,6 +50,16 @@ def job_bounds(starts: np.ndarray, job_words: int = JOB_WORDS) -> np.ndarray:
     block = starts[:-1] // job_words
     cuts = np.flatnonzero(np.diff(block)) + 1
     return np.concatenate([[0], cuts, [n_sent]]).astype(np.int64)
+
+
+def heldout_split(starts: np.ndarray, n_tokens: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sentence starts of the part trained on and of the held-out tail: the last
+    ``min(HELDOUT_TOKENS, n_tokens // 100)`` tokens (a sentence straddling the cut is cut)."""
+    held = min(HELDOUT_TOKENS, n_tokens // 100)
+    if held == 0:
+        return starts, None
+    cut = n_tokens - held
+    return np.append(starts[starts < cut], cut), np.concatenate([[cut], starts[starts > cut]])
 
 
 def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: RunState | None = None,
@@ -75,21 +86,23 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
         raise W2VError(f"invalid --ns-exponent {cfg.ns_exponent}: the noise distribution count**exponent "
                        "overflows; use a value near 0.75")
     alias_prob, alias_idx = kernels.build_alias(noise)
-    bounds = job_bounds(enc.starts)
+    starts, heldout_starts = heldout_split(enc.starts, len(enc.ids))
+    bounds = job_bounds(starts)
     n_jobs = len(bounds) - 1
-    corpus_words = len(enc.ids)
+    corpus_words = int(starts[-1])
     total_words = cfg.epochs * corpus_words
 
     bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="train", disable=None if progress else True,
                dynamic_ncols=True, smoothing=0.1)
-    bar.update(state.epoch * corpus_words + (int(enc.starts[bounds[state.job]]) if state.job < n_jobs else 0))
+    bar.update(state.epoch * corpus_words + (int(starts[bounds[state.job]]) if state.job < n_jobs else 0))
     # An empty job first: numba compiles (or loads its cache) here, outside the timed epochs.
     t_compile = time.perf_counter()
-    kernels.train_job(syn0, syn1, enc.ids, enc.starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
+    kernels.train_job(syn0, syn1, enc.ids, starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
                       cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha, 0, total_words, 0)
     compile_seconds = time.perf_counter() - t_compile
     t_start = time.perf_counter()
     stopped = False
+    heldout_seconds = 0.0
     for epoch in range(state.epoch, cfg.epochs):
         t_epoch = time.perf_counter()
         lock = threading.Lock()
@@ -113,9 +126,9 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
                     s0, s1 = int(bounds[j]), int(bounds[j + 1])
                     seed = (cfg.seed * 1_000_003 + epoch) * 10_000_019 + j
                     nll, pairs, done, trained = kernels.train_job(
-                        syn0, syn1, enc.ids, enc.starts, s0, s1, keep, alias_prob, alias_idx,
+                        syn0, syn1, enc.ids, starts, s0, s1, keep, alias_prob, alias_idx,
                         cfg.window, cfg.negative, cfg.cbow, cfg.shared_negatives, cfg.alpha,
-                        cfg.min_alpha, epoch * corpus_words + int(enc.starts[s0]), total_words,
+                        cfg.min_alpha, epoch * corpus_words + int(starts[s0]), total_words,
                         seed % (1 << 63),
                     )
                     tally[tid] += (nll, pairs, done, trained)
@@ -153,6 +166,14 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
         state.epoch_seconds.append(time.perf_counter() - t_epoch)
         _check_epoch(syn0, syn1, totals, epoch, cfg, enc)
         state.epoch_loss.append(float(totals[0] / max(totals[1], 1)))
+        if heldout_starts is not None:  # the same pairs and noise words every epoch, frozen tables
+            t_eval = time.perf_counter()
+            state.heldout_loss.append(float(kernels.eval_loss(syn0, syn1, enc.ids, heldout_starts, keep, alias_prob,
+                                                              alias_idx, cfg.window, cfg.negative, cfg.cbow, cfg.seed)))
+            heldout_seconds += time.perf_counter() - t_eval
+            if progress:
+                bar.write(f"epoch {epoch + 1}/{cfg.epochs}: held-out loss {state.heldout_loss[-1]:.4f} "
+                          f"(online training loss {state.epoch_loss[-1]:.4f})")
         state.words_trained += int(totals[3])
         state.epoch, state.job, state.tally = epoch + 1, 0, [0.0, 0.0, 0.0, 0.0]
         if on_epoch is not None and epoch + 1 < cfg.epochs and not should_stop():
@@ -161,6 +182,9 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
     seconds = time.perf_counter() - t_start
     info = {
         "epoch_loss": state.epoch_loss,
+        "heldout_loss": state.heldout_loss,
+        "heldout_tokens": len(enc.ids) - corpus_words,
+        "heldout_seconds": round(heldout_seconds, 3),
         "epoch_seconds": [round(s, 3) for s in state.epoch_seconds],
         "train_seconds": round(seconds, 3),
         "words_per_second": round(total_words / max(seconds, 1e-9)),
@@ -169,7 +193,7 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
         "compile_seconds": round(compile_seconds, 3),
     }
     if stopped or state.epoch < cfg.epochs:
-        words_done = state.epoch * corpus_words + (int(enc.starts[bounds[state.job]]) if state.job < n_jobs else 0)
+        words_done = state.epoch * corpus_words + (int(starts[bounds[state.job]]) if state.job < n_jobs else 0)
         info["partial"] = partial_info(state, n_jobs, words_done, total_words, "")
     return state, info
 
@@ -248,7 +272,8 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                 raise W2VError(f"the corpus {corpus} is not the one the run in {resume} was trained on "
                                "(its vocabulary or counts differ)")
             _check_resources(len(enc.vocab), cfg, out, checkpoint)
-            n_jobs = len(job_bounds(enc.starts)) - 1
+            train_starts = heldout_split(enc.starts, len(enc.ids))[0]
+            n_jobs = len(job_bounds(train_starts)) - 1
 
             def make(state: RunState, run_info: dict) -> Vectors:
                 info = {"method": "cbow" if cfg.cbow else "sgns", "corpus": str(corpus), **asdict(cfg),
@@ -263,8 +288,8 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                 vec.save(partial_out, context=True, force=force)
 
             def on_epoch(state: RunState) -> None:
-                words = state.epoch * len(enc.ids)
-                save_partial(state, {"partial": partial_info(state, n_jobs, words, cfg.epochs * len(enc.ids),
+                words = state.epoch * int(train_starts[-1])
+                save_partial(state, {"partial": partial_info(state, n_jobs, words, cfg.epochs * int(train_starts[-1]),
                                                              "checkpoint")}, "checkpoint")
 
             with guard.stopping():
@@ -396,6 +421,12 @@ def _neighbours(vec: Vectors, words: list[str], topn: int = 8) -> list[str]:
             else f"{w}: not in vocabulary" for w in words]
 
 
+def _final_loss(info: dict) -> str:
+    if info.get("heldout_loss"):
+        return f"held-out loss from {info['heldout_loss'][0]:.4f} to {info['heldout_loss'][-1]:.4f}"
+    return f"final training loss {info['epoch_loss'][-1]:.4f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     args = p.parse_args(argv)
@@ -425,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         st = info["corpus_stats"]
         print(f"{info['method']}: {st['tokens']:,} tokens, {len(result):,} words x {result.dim} dims, "
               f"{info['epochs']} epochs in {info['train_seconds']:.1f}s "
-              f"({info['words_per_second']:,.0f} words/s), final loss {info['epoch_loss'][-1]:.4f} -> {out}/")
+              f"({info['words_per_second']:,.0f} words/s), {_final_loss(info)} -> {out}/")
     if args.neighbors:
         print("\n".join(_neighbours(result, args.neighbors)))
     return 0
