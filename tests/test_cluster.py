@@ -134,10 +134,12 @@ def test_killed_worker_costs_nothing(client, planted_corpus):
 
     result = cluster.train(path, client, progress=False, on_round=kill, **CLUSTER, **SMALL)
     faults = result.info["cluster"]
-    assert faults["workers_lost"] == [victim]
+    # The victim is lost; on a loaded machine the scheduler may also give up on the other worker for a
+    # while (missed heartbeats), which must cost nothing either.
+    assert victim in faults["workers_lost"]
     assert sum(faults["tasks_rerun"].values()) >= 1  # at least the lost partition was rebuilt
     assert faults["snapshots"] >= 2  # and its replica, from the client's tables
-    assert "1 worker(s) lost" in cluster.closing_line(result.info)
+    assert f"{len(faults['workers_lost'])} worker(s) lost" in cluster.closing_line(result.info)
     # Re-run tasks recompute the same deltas: the table is bit-identical to the undisturbed run's.
     assert np.array_equal(result.matrix, undisturbed.matrix)
     within, across = _within_across(result, groups)

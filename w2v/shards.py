@@ -22,8 +22,6 @@ from __future__ import annotations
 import lzma
 import math
 import os
-from array import array
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import BLOCK_SIZE, ReadStats, _decode, _open, list_files
+from .count_kernels import TokenTable
 from .errors import W2VError
+from .vocab import sentence_bounds
 
 COMPRESSED = (".gz", ".bz2", ".xz")
 _SPACE = frozenset(b" \t\n\r\x0b\x0c")
@@ -190,44 +190,28 @@ def shard_blocks(shard: Shard, stats: ReadStats, block_size: int = BLOCK_SIZE) -
 
 def count_shard(shard: Shard, lowercase: bool = False, max_sentence_length: int = 10_000,
                 block_size: int = BLOCK_SIZE) -> ShardCounts:
-    """Count one shard: the map step (the same first pass as :func:`w2v.vocab.encode_corpus`)."""
-    index: defaultdict[str, int] = defaultdict()
-    index.default_factory = index.__len__  # a new word gets the next id, all in C
-    lookup = index.__getitem__
+    """Count one shard: the map step, with the single-machine counter (:class:`w2v.count_kernels.TokenTable`,
+    linear in tokens) and sentence rule (:func:`w2v.vocab.sentence_bounds`)."""
+    table = TokenTable()
     pieces: list[np.ndarray] = []
-    counts = np.zeros(0, dtype=np.int64)
-    starts = array("q", [0])
+    ends: list[np.ndarray] = []
     n_tokens = 0
-    in_sentence = 0
     stats = ReadStats(files=int(shard.start == 0))
     for block in shard_blocks(shard, stats, block_size):
         if lowercase:
             block = block.lower()
-        lines = block.split("\n")
-        stats.lines += len(lines) - 1
-        for k, line in enumerate(lines):
-            tokens = line.split()
-            n = len(tokens)
-            if n:
-                ids = np.fromiter(map(lookup, tokens), dtype=np.int32, count=n)
-                pieces.append(ids)
-                block_counts = np.bincount(ids, minlength=len(index))
-                if len(counts) < len(block_counts):
-                    counts = np.concatenate([counts, np.zeros(len(block_counts) - len(counts), np.int64)])
-                counts += block_counts
-                starts.extend(range(n_tokens + max_sentence_length - in_sentence, n_tokens + n + 1,
-                                    max_sentence_length))
-                n_tokens += n
-                in_sentence = (in_sentence + n) % max_sentence_length
-            if k < len(lines) - 1 and in_sentence:
-                starts.append(n_tokens)
-                in_sentence = 0
-    if starts[-1] != n_tokens:
-        starts.append(n_tokens)
+        stats.lines += block.count("\n")
+        ids, line_ends = table.encode(block, n_tokens)
+        pieces.append(ids)
+        ends.append(line_ends)
+        n_tokens += len(ids)
     prov = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
+    line_ends = np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64)
+    starts = sentence_bounds(line_ends.astype(np.int64), n_tokens, max_sentence_length)
     info = {"files": stats.files, "bytes": stats.bytes, "lines": stats.lines,
             "invalid_utf8": stats.invalid_utf8, "tokens": n_tokens}
-    return ShardCounts(list(index), counts, prov, np.frombuffer(starts, dtype=np.int64).copy(), info)
+    return ShardCounts(table.words(), table.word_counts().astype(np.int64), prov.astype(np.int32, copy=False),
+                       starts, info)
 
 
 def merge_counts(parts: Sequence[tuple[list[str], np.ndarray]]) -> tuple[list[str], np.ndarray]:
