@@ -60,7 +60,7 @@ def toy_data(n=400, seed=0):
 
 def test_tokenize_keeps_inner_apostrophes_and_splits_punctuation():
     assert tokenize("It's a GREAT film, isn't it?!") == ["it's", "a", "great", "film", ",", "isn't", "it", "?", "!"]
-    assert tokenize("Paris", lowercase=False) == ["Paris"]
+    assert tokenize("Paris", "words-cased") == ["Paris"]
 
 
 def test_class_names_strip_shared_prefix_and_suffix():

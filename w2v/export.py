@@ -28,12 +28,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from . import tokenize as tokenizers
 from .errors import ArgumentParser, W2VError, run_cli
 from .outdir import atomic_path, load_model, read_vocab, save_npy
 
@@ -78,6 +80,10 @@ class AlignReport:
     oov_rows: list[int] = field(default_factory=list)
     lowercased: int = 0
     unknown: str = "zeros"
+    token_hits: int | None = None
+    token_total: int | None = None
+    model_tokenize: str = "unknown"
+    tokenize_warning: str | None = None
 
     @property
     def coverage(self) -> float:
@@ -85,9 +91,18 @@ class AlignReport:
         total = self.hits + self.misses
         return self.hits / total if total else 0.0
 
+    @property
+    def token_coverage(self) -> float | None:
+        """Fraction of the index's token occurrences (by the counts given to :func:`align`) the model covers."""
+        if self.token_hits is None or not self.token_total:
+            return None
+        return self.token_hits / self.token_total
+
     def summary(self) -> str:
-        """One line: ``Converted 9,870 words (130 misses, coverage 98.7%) ...``."""
+        """One line: ``Converted 9,870 words (130 misses, coverage 98.7% of types, 99.6% of tokens) ...``."""
         extra = f", {self.lowercased} after lowercasing" if self.lowercased else ""
+        tok = self.token_coverage
+        extra += f" of types, {100 * tok:.1f}% of tokens" if tok is not None else ""
         return (
             f"Converted {self.hits:,} words ({self.misses:,} misses, coverage {100 * self.coverage:.1f}%{extra}); "
             f"matrix {self.rows:,} x {self.dim}, padding rows {self.padding_rows[:3]}"
@@ -103,6 +118,8 @@ def align(
     seed: int | None = 0,
     lowercase: bool = False,
     oov_tokens: Sequence[str] = OOV_TOKENS,
+    counts: Sequence[int] | np.ndarray | None = None,
+    tokenize: str | None = None,
 ) -> tuple[np.ndarray, AlignReport]:
     """Build the embedding matrix for ``word_index`` from a trained table.
 
@@ -123,6 +140,11 @@ def align(
         Look a word up lowercased when it is missing as written.
     oov_tokens : sequence of str
         Tokens treated as "unknown word" (not counted as misses).
+    counts : sequence of int, optional
+        Occurrences of each index's word in your data: the report then gives the token coverage too.
+    tokenize : str, optional
+        The tokenizer that made your words (:mod:`w2v.tokenize`); when the model's ``config.json``
+        records another, the report carries a warning (``report.tokenize_warning``).
 
     Returns
     -------
@@ -134,6 +156,8 @@ def align(
         raise W2VError(f"unknown policy {unknown!r}: choose one of {', '.join(POLICIES)}")
     table, words = table_and_words(source)
     tokens = _tokens_by_index(word_index)
+    if counts is not None and len(counts) != len(tokens):
+        raise W2VError(f"counts has {len(counts)} entries for a word index of {len(tokens)}")
     model_index: dict[str, int] = {}
     for i, w in enumerate(words):
         model_index.setdefault(w, i)
@@ -173,7 +197,30 @@ def align(
             rng = np.random.default_rng(seed)
             matrix[unknown_rows] = rng.normal(mean, std, size=(len(unknown_rows), dim))
     matrix[report.padding_rows] = 0.0
+    if counts is not None:
+        c = np.asarray(counts, dtype=np.int64)
+        real = np.ones(len(tokens), dtype=bool)
+        real[report.padding_rows] = False
+        real[report.oov_rows] = False
+        report.token_hits, report.token_total = int(c[hit].sum()), int(c[real].sum())
+    report.model_tokenize = tokenizers.of_config(model_config(source))
+    if tokenize is not None:
+        report.tokenize_warning = tokenizers.check_match(report.model_tokenize, tokenize, warn=False)
     return matrix, report
+
+
+def model_config(source) -> dict:
+    """The ``config.json`` of a model directory or :class:`~w2v.outdir.Model` (``{}`` for bare tables)."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source) / "config.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return {}
+    config = getattr(source, "config", None)
+    if config is None:
+        config = getattr(source, "info", None)
+    return config if isinstance(config, dict) else {}
 
 
 def table_and_words(source) -> tuple[np.ndarray, list[str]]:
@@ -283,10 +330,15 @@ def export(
     missing: str | os.PathLike | None = None,
     seed: int | None = 0,
     lowercase: bool = False,
+    tokenize: str | None = None,
 ) -> AlignReport:
     """Align ``model`` to the word index in ``vocab``; write float32 ``out`` (and ``missing``) atomically."""
     tokens = read_word_index(vocab, fmt)
-    matrix, report = align(model, tokens, unknown=unknown, seed=seed, lowercase=lowercase)
+    counts = None
+    if (fmt == "auto" and detect_format(vocab) == "w2v-vocab") or fmt == "w2v-vocab":
+        counts = np.concatenate([[0, 0], read_vocab(vocab)[1]])
+    matrix, report = align(model, tokens, unknown=unknown, seed=seed, lowercase=lowercase, counts=counts,
+                           tokenize=tokenize)
     for path in (out, missing):
         if path is not None and Path(path).is_dir():
             raise W2VError(f"{path} is a directory; give a file name")
@@ -324,6 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--missing", help="write the words the model lacks to this file, one a line")
     p.add_argument("--seed", type=int, default=0, help="seed for --unknown random")
     p.add_argument("--lowercase", action="store_true", help="look a missing word up again lowercased")
+    p.add_argument("--tokenize", choices=list(tokenizers.TOKENIZERS), default=None,
+                   help="the tokenizer that made your word index; warns when the model's config.json records "
+                   "another (default: no check)")
     p.add_argument("--quiet", action="store_true", help="print nothing")
     return p
 
@@ -332,7 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point: parse, :func:`export`, print the coverage line."""
     args = build_parser().parse_args(argv)
     report = export(args.model, args.vocab, args.out, fmt=args.format, unknown=args.unknown,
-                    missing=args.missing, seed=args.seed, lowercase=args.lowercase)
+                    missing=args.missing, seed=args.seed, lowercase=args.lowercase, tokenize=args.tokenize)
+    if report.tokenize_warning:
+        print(report.tokenize_warning, file=sys.stderr)
     if not args.quiet:
         print(report.summary())
         print(f"wrote {args.out}" + (f" and {args.missing}" if args.missing else ""))

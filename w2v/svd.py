@@ -161,6 +161,7 @@ def build(
     lowercase: bool = False,
     max_sentence_length: int = 10_000,
     progress: bool = True,
+    tokenize: str = "whitespace",
 ) -> FactorResult:
     """Corpus → encode → co-occurrence counts → SPPMI-SVD or PCA → (optionally) a model directory.
 
@@ -183,7 +184,7 @@ def build(
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="w2v-ids-") as workdir:
         enc = encode_corpus(corpus, workdir, min_count=min_count, lowercase=lowercase,
-                            max_sentence_length=max_sentence_length, progress=progress)
+                            max_sentence_length=max_sentence_length, progress=progress, tokenize=tokenize)
         n = len(enc.vocab) if max_vocab is None else min(len(enc.vocab), max_vocab)
         if not 1 <= dim < n:
             raise W2VError(f"dim must be below the vocabulary size ({n} words), got {dim}")
@@ -206,7 +207,7 @@ def build(
     info = {
         "method": method, "corpus": str(corpus), "dim": dim, "window": window, "weighting": weighting,
         "sample": sample, "max_vocab": max_vocab, "min_count": min_count, "seed": seed,
-        "lowercase": lowercase, "max_sentence_length": max_sentence_length,
+        "lowercase": lowercase, "tokenize": tokenize, "max_sentence_length": max_sentence_length,
         **({"cds": cds, "neg": neg, "eig": eig, "add_context": add_context, "solver": solver}
            if method == "svd" else {}),
         "corpus_stats": enc.stats, "cooc_nnz": int(counts.nnz),

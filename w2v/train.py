@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from . import __version__
 from .errors import ArgumentParser, W2VError, run_cli
 from .outdir import save_model
+from .tokenize import TOKENIZERS
 from .vocab import EncodedCorpus, Vocabulary, encode_corpus, keep_probabilities, noise_distribution
 
 JOB_WORDS = 10_000
@@ -54,6 +55,7 @@ class TrainConfig:
     lowercase: bool = False
     max_sentence_length: int = 10_000
     save_context: bool = False
+    tokenize: str = "whitespace"
 
     def validate(self) -> TrainConfig:
         """Raise :class:`W2VError` naming the first invalid option and how to fix it."""
@@ -71,6 +73,7 @@ class TrainConfig:
             (self.threads >= 1, "threads must be >= 1"),
             (self.max_sentence_length >= 1, "max_sentence_length must be >= 1"),
             (self.seed >= 0, "seed must be >= 0"),
+            (self.tokenize in TOKENIZERS, f"tokenize must be one of {', '.join(TOKENIZERS)}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -196,7 +199,7 @@ def train(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progr
     ``options`` are the fields of :class:`TrainConfig` (``dim``, ``window``, ``negative``,
     ``epochs``, ``alpha``, ``min_alpha``, ``sample``, ``ns_exponent``, ``min_count``,
     ``max_vocab``, ``cbow``, ``shared_negatives``, ``threads``, ``seed``, ``lowercase``,
-    ``max_sentence_length``, ``save_context``). With ``out``, the table is also saved there
+    ``max_sentence_length``, ``save_context``, ``tokenize``). With ``out``, the table is also saved there
     (``embeddings.npy``, ``vocab.txt``, ``config.json``; ``context.npy`` with
     ``save_context``). The encoded ids live in a temporary directory under ``cache_dir``
     (default: the system's) and are removed afterwards.
@@ -209,7 +212,7 @@ def train(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progr
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="w2v-ids-", dir=cache_dir) as workdir:
         enc = encode_corpus(corpus, workdir, cfg.min_count, cfg.max_vocab, cfg.lowercase,
-                            cfg.max_sentence_length, progress)
+                            cfg.max_sentence_length, progress, tokenize=cfg.tokenize)
         if progress and enc.stats["invalid_utf8"]:
             print(f"warning: replaced {enc.stats['invalid_utf8']} invalid UTF-8 sequence(s) in {corpus}",
                   file=sys.stderr)
@@ -273,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=d.threads, help="worker threads")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed")
     p.add_argument("--lowercase", action="store_true", help="lowercase the text before tokenizing")
+    p.add_argument("--tokenize", choices=list(TOKENIZERS), default=d.tokenize,
+                   help="how lines become tokens: whitespace (text8-style corpora), words (lowercased words with "
+                   "inner apostrophes and punctuation marks: raw text, the classifier's rule), words-cased")
     p.add_argument("--max-sentence-length", type=int, default=d.max_sentence_length,
                    help="cut longer lines into chunks of this many tokens")
     p.add_argument("--save-context", action="store_true", help="also save the output vectors (context.npy)")

@@ -110,10 +110,12 @@ def encode_corpus(
     lowercase: bool = False,
     max_sentence_length: int = 10_000,
     progress: bool = True,
+    tokenize: str = "whitespace",
 ) -> EncodedCorpus:
     """Count the corpus, choose the vocabulary and encode the corpus to ``workdir/ids.i32``.
 
-    Long lines are cut into sentences of at most ``max_sentence_length`` raw tokens.
+    Long lines are cut into sentences of at most ``max_sentence_length`` raw tokens; ``tokenize``
+    names the tokenizer (:mod:`w2v.tokenize`).
     Raises :class:`W2VError` on an empty corpus or an empty vocabulary.
     """
     if min_count < 1:
@@ -142,7 +144,7 @@ def encode_corpus(
     bar = tqdm(total=size, unit="B", unit_scale=True, desc="vocab", disable=None if progress else True, leave=False)
     last_bytes = 0
     with open(prov_path, "wb") as prov:
-        for tokens, ends_line in iter_pieces(corpus, lowercase, stats):
+        for tokens, ends_line in iter_pieces(corpus, lowercase, stats, tokenize=tokenize):
             n = len(tokens)
             if n:
                 ids = np.fromiter(map(lookup, tokens), dtype=np.int32, count=n)
