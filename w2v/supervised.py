@@ -9,15 +9,18 @@ table starts random (Keras' uniform ±0.05) or from a trained w2v model aligned 
 :func:`w2v.export.align` (optionally rescaled to the random table's scale), and is then frozen or
 fine-tuned (optionally with its own learning rate).
 
-Datasets: one file per class (the class is the file name minus the prefix and suffix all names
+Datasets (plain, ``.gz``, ``.bz2`` or ``.xz``): one file per class (the class is the file name minus the prefix and suffix all names
 share, so ``rt-polarity.pos``/``rt-polarity.neg`` give ``pos``/``neg``), or one file with one
 example a line and a label column (TSV/CSV).
 """
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import io
+import lzma
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -85,8 +88,17 @@ def _read_text(path: str | os.PathLike, encoding: str) -> str:
     path = Path(path)
     if not path.is_file():
         raise W2VError(f"data file not found: {path}")
+    opener = {".xz": lzma.open, ".gz": gzip.open, ".bz2": bz2.open}.get(path.suffix.lower())
     try:
-        return path.read_bytes().decode(encoding)
+        if opener is None:
+            raw = path.read_bytes()
+        else:
+            with opener(path, "rb") as fh:
+                raw = fh.read()
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        raise W2VError(f"cannot read {path}: {exc}") from None
+    try:
+        return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         raise W2VError(
             f"{path} is not valid {encoding} (byte {exc.start}); "
@@ -327,8 +339,9 @@ def fit(
 ) -> History:
     """Mini-batch training with early stopping on the validation set.
 
-    After each epoch the validation ``monitor`` (accuracy, or cross-entropy ``loss``, which still moves
-    when a handful of validation examples leaves the accuracy flat) is measured; after ``min_epochs``,
+    After each epoch the validation ``monitor`` is measured: accuracy (ties broken by the lower
+    cross-entropy, which still moves when a handful of validation examples leaves the accuracy flat),
+    or the cross-entropy ``loss`` (ties broken by accuracy); after ``min_epochs``,
     training stops once ``patience`` epochs passed without improvement, and the parameters of the best
     epoch are restored. Without validation data all ``epochs`` run. ``table_lr`` gives the table its
     own learning rate (default: ``lr``). A frozen table is pooled once: the epochs then train the
@@ -352,7 +365,7 @@ def fit(
     lengths = (ids != PAD_ID).sum(axis=1)
     params = clf.parameters()
     history = History()
-    best_score, best_state, waited = -np.inf, None, 0
+    best_score, best_state, waited = (-np.inf, -np.inf), None, 0
     n_batches = (len(ids) + batch_size - 1) // batch_size
     for epoch in range(1, epochs + 1):
         batches = _batches(lengths, batch_size, rng) if not frozen else np.array_split(
@@ -383,7 +396,7 @@ def fit(
         loss = float(-np.mean(np.log(np.maximum(probs[np.arange(len(val_labels)), val_labels], 1e-12))))
         history.val_accuracy.append(acc)
         history.val_loss.append(loss)
-        score = acc if monitor == "accuracy" else -loss
+        score = (acc, -loss) if monitor == "accuracy" else (-loss, acc)
         if score > best_score:
             best_score, waited, history.best_epoch = score, 0, epoch
             best_state = [p.value.copy() for p in params if p.trainable]
