@@ -9,9 +9,9 @@ table starts random (Keras' uniform ±0.05) or from a trained w2v model aligned 
 :func:`w2v.export.align` (optionally rescaled to the random table's scale), and is then frozen or
 fine-tuned (optionally with its own learning rate).
 
-Datasets (plain, ``.gz``, ``.bz2`` or ``.xz``): one file per class (the class is the file name minus the prefix and suffix all names
-share, so ``rt-polarity.pos``/``rt-polarity.neg`` give ``pos``/``neg``), or one file with one
-example a line and a label column (TSV/CSV).
+Datasets (plain, ``.gz``, ``.bz2`` or ``.xz``): one file per class (the class is the file name minus
+the prefix and suffix all names share, so ``rt-polarity.pos``/``rt-polarity.neg`` give ``pos``/``neg``),
+or one file with one example a line and a label column (TSV/CSV).
 """
 
 from __future__ import annotations
