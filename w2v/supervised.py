@@ -253,7 +253,8 @@ class TextClassifier:
 
     def features(self, ids: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """Pooled vectors of padded ids ``(n, len)``, in batches (what the linear layer sees)."""
-        out = [self.bag.forward(_trim(ids[i: i + batch_size])) for i in range(0, len(ids), batch_size)]
+        data = self.bag.prepare(ids)
+        out = [self.bag.forward(_trim(data[i: i + batch_size])) for i in range(0, data.shape[0], batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.bag.output_dim), self.embedding.table.dtype)
 
     def forward(self, ids: np.ndarray) -> np.ndarray:
@@ -272,7 +273,8 @@ class TextClassifier:
 
     def predict_proba(self, ids: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """Class probabilities, in batches."""
-        out = [softmax(self.forward(_trim(ids[i: i + batch_size]))) for i in range(0, len(ids), batch_size)]
+        data = self.bag.prepare(ids)
+        out = [softmax(self.forward(_trim(data[i: i + batch_size]))) for i in range(0, data.shape[0], batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.linear.weight.value.shape[1]))
 
     def predict(self, ids: np.ndarray) -> np.ndarray:
@@ -285,8 +287,8 @@ class TextClassifier:
 
 
 def _trim(ids: np.ndarray) -> np.ndarray:
-    """Drop the all-padding columns at the right of a batch."""
-    if ids.size == 0:
+    """Drop the all-padding columns at the right of a batch (a sparse frequency matrix is returned as is)."""
+    if not isinstance(ids, np.ndarray) or ids.size == 0:
         return ids
     used = np.flatnonzero((ids != PAD_ID).any(axis=0))
     return ids[:, : (used[-1] + 1 if used.size else 1)]
@@ -363,6 +365,7 @@ def fit(
         x_all = clf.features(ids)
         x_val = clf.features(val_ids) if has_val else None
     lengths = (ids != PAD_ID).sum(axis=1)
+    data = None if frozen else clf.bag.prepare(ids)
     params = clf.parameters()
     history = History()
     best_score, best_state, waited = (-np.inf, -np.inf), None, 0
@@ -378,8 +381,8 @@ def fit(
                 total += clf.criterion.forward(clf.linear.forward(x_all[idx]), labels[idx]) * len(idx)
                 clf.linear.backward(clf.criterion.backward())
             else:
-                width = max(int(lengths[idx].max()), 1)
-                total += clf.loss(ids[idx, :width], labels[idx]) * len(idx)
+                batch = data[idx] if data is not ids else ids[idx, : max(int(lengths[idx].max()), 1)]
+                total += clf.loss(batch, labels[idx]) * len(idx)
                 clf.backward()
                 opt_table.step(clf.embedding.parameters())
             opt_linear.step(clf.linear.parameters())
