@@ -59,7 +59,7 @@ TOKENIZER = "words"
 #: Classifier settings, chosen with ``--select`` on validation data only (see docs/supervised.md).
 #: ``tuned`` is used for every trained table (random included), ``frozen`` for fixed tables.
 DEFAULTS = {
-    "tuned": dict(pooling="mean-max", scale="random", lr=1e-3, table_lr=None, monitor="loss"),
+    "tuned": dict(pooling="mean-max", scale="none", lr=1e-3, table_lr=1e-4, monitor="loss"),
     "frozen": dict(pooling="mean", scale="none", lr=1e-2, table_lr=None, monitor="loss"),
 }
 #: Per-task exceptions, for compute only: max pooling touches every token's vector (25k reviews of ~270
@@ -296,8 +296,10 @@ def plot(summaries: dict, fractions, n_train: dict, path: Path) -> None:
 
 
 SELECT_GRID = {
-    "tuned": [dict(pooling=p, scale=s) for p in ("mean", "max", "mean-max") for s in ("none", "random")]
-    + [dict(pooling="mean-max", scale="random", monitor="loss"), dict(pooling="mean", scale="none", table_lr=1e-2)],
+    "tuned": [dict(pooling=p, scale=s, table_lr=None, monitor="accuracy") for p in ("mean", "max", "mean-max")
+              for s in ("none", "random")]
+    + [dict(pooling="mean-max", scale="random", table_lr=None), dict(pooling="mean", scale="none", table_lr=1e-2)]
+    + [dict(pooling="mean-max", scale=s, table_lr=t) for s, t in (("random", 1e-4), ("none", 1e-4), ("none", None))],
     "frozen": [dict(pooling=p, monitor=m) for p in ("mean", "max", "mean-max") for m in ("loss", "accuracy")],
 }
 
