@@ -31,6 +31,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from w2v.cli import parser, run_cli
+from w2v.errors import W2VError
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpora" / "text8like"
 SETTINGS = dict(window=5, weighting="linear", max_vocab=50_000, dim=100, cds=0.75, neg=1.0, min_count=5)
@@ -105,14 +108,15 @@ def run(kind: str, corpus: Path) -> dict:
     return res
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    p = parser("benchmarks/cooc_speed.py", __doc__.split("\n\n")[0])
     p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus file")
     p.add_argument("--runs", default="compiled,compiled-slice,python-slice", help="comma-separated runs")
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
     p.add_argument("--child", help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = p.parse_args(argv)
+    if not args.corpus.is_file():
+        raise W2VError(f"corpus not found: {args.corpus} (give --corpus)")
     if args.child:
         print(json.dumps(run(args.child, args.corpus)))
         return
@@ -121,7 +125,8 @@ def main() -> None:
         proc = subprocess.run([sys.executable, __file__, "--corpus", str(args.corpus), "--child", kind],
                               capture_output=True, text=True)
         if proc.returncode:
-            sys.exit(f"{kind} failed:\n{proc.stderr}")
+            last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+            raise W2VError(f"{kind} failed: {last}")
         results[kind] = res = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"{kind:<15} {res['tokens']:>11,} tokens  count {res['count_s']:7.2f}s  ppmi {res['ppmi_s']:6.2f}s  "
               f"svd {res['svd_s']:6.2f}s  pipeline {res['pipeline_s']:7.2f}s  (+ encode {res['encode_s']:.1f}s)  "
@@ -140,4 +145,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

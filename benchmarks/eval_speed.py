@@ -10,7 +10,6 @@ to one thread. gensim is a benchmark-only dependency.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import platform
 import time
@@ -20,6 +19,8 @@ import numpy as np
 from gensim.models import KeyedVectors
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from w2v.cli import parser, run_cli
+from w2v.errors import W2VError
 from w2v.evaluate import bundled, evaluate_analogies, evaluate_similarity
 from w2v.vectors import Vectors
 
@@ -62,17 +63,17 @@ def compare(model: Path, repeat: int, gensim_repeat: int, label: str) -> None:
     print(f"[{label}] speed-up:       {t_gensim / t_w2v:8.1f} x   identical numbers: {same}")
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    p = parser("benchmarks/eval_speed.py", __doc__)
     p.add_argument("model", nargs="?", default="/work/models/text8like-sgns", help="w2v output directory")
     p.add_argument("--repeat", type=int, default=3, help="w2v repetitions (best is kept)")
     p.add_argument("--gensim-repeat", type=int, default=1, help="gensim repetitions (best is kept)")
     p.add_argument("--no-single-thread", action="store_true", help="skip the 1-thread comparison")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     logging.disable(logging.INFO)
     model = Path(args.model)
     if not (model / "embeddings.npy").is_file():
-        p.error(f"{model} is not a w2v output directory (train one with python -m w2v.train)")
+        raise W2VError(f"{model} is not a w2v output directory (train one with python -m w2v.train)")
     vec = Vectors.load(model)
     blas = ", ".join(f"{i['internal_api']} {i['num_threads']} threads" for i in threadpool_info())
     print(f"model {model}: {len(vec)} words x {vec.dim} dims; restrict {RESTRICT}")
@@ -92,4 +93,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

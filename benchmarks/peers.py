@@ -97,7 +97,7 @@ def split_lines(corpus: Path, workdir: Path, per_line: int = 1_000) -> Path:
 def child_w2v(corpus: Path, threads: int, extra: dict, out: Path) -> dict:
     import w2v
 
-    result = w2v.train(corpus, out=out, progress=False, threads=threads, **SETTINGS, **extra)
+    result = w2v.train_embeddings(corpus, out=out, progress=False, threads=threads, **SETTINGS, **extra)
     info = result.info
     return {"vocab_s": info["corpus_stats"]["encode_seconds"], "train_s": info["train_seconds"],
             "trained_words": info["words_trained_after_subsampling"], "rss_gb": peak_rss_gb(),

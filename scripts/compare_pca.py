@@ -20,7 +20,6 @@ Training or factorizing text8like uses both cores for minutes: run it under
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -33,14 +32,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from w2v.cli import add_quiet, deprecated_alias, parser, run_cli  # noqa: E402
 from w2v.compare import TABLE_KEYS, compare, format_table, unit_rows  # noqa: E402
-from w2v.cooc import cooccurrence  # noqa: E402
-from w2v.errors import W2VError, run_cli  # noqa: E402
-from w2v.outdir import load_model, save_model  # noqa: E402
+from w2v.encode import open_corpus  # noqa: E402
+from w2v.errors import W2VError  # noqa: E402
+from w2v.formats import load  # noqa: E402
+from w2v.outdir import save_model, save_text, to_json  # noqa: E402
 from w2v.ppmi import ppmi  # noqa: E402
-from w2v.svd import pca_embeddings, truncated_svd, weighted_vectors  # noqa: E402
+from w2v.svd import FactorConfig, count_matrix, pca_embeddings, truncated_svd, weighted_vectors  # noqa: E402
 from w2v.vectors import Vectors  # noqa: E402
-from w2v.vocab import encode_corpus  # noqa: E402
 
 GROUPS = {
     "countries and capitals": [("france", "paris"), ("germany", "berlin"), ("italy", "rome"), ("spain", "madrid"),
@@ -250,13 +250,11 @@ the {s['pair_words']:,} most frequent words.
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from w2v.errors import ArgumentParser
-
-    p = ArgumentParser(prog="scripts/compare_pca.py", description=__doc__.split("\n\n")[0],
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = parser("scripts/compare_pca.py", __doc__.split("\n\n")[0])
     p.add_argument("corpus", help="text corpus (file, directory or .gz/.bz2/.xz)")
     p.add_argument("--out", required=True, help="output directory for the tables, report and plots")
-    p.add_argument("--sgns", help="existing SGNS model directory (trained on CORPUS); default: train one")
+    p.add_argument("--model", help="existing SGNS model directory (trained on CORPUS); default: train one")
+    deprecated_alias(p, "--sgns", "--model", dest="model")
     p.add_argument("--dim", type=int, default=100, help="dimensions of every table")
     p.add_argument("--window", type=int, default=5, help="context window")
     p.add_argument("--max-vocab", type=int, default=50_000, help="words kept for the count matrix")
@@ -268,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eig", type=float, default=0.5, help="eigenvalue weighting of the main SVD table")
     p.add_argument("--n-words", type=int, default=1000, help="words for the neighbour overlap")
     p.add_argument("--threads", type=int, default=None, help="threads for training and counting")
-    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    add_quiet(p, "no progress messages")
     return p
 
 
@@ -284,33 +282,33 @@ def main(argv: list[str] | None = None) -> int:
     progress = not args.quiet
 
     # 1. SGNS
-    if args.sgns:
-        sgns_dir = Path(args.sgns)
-        sgns_cfg = load_model(sgns_dir, mmap=True).config
+    if args.model:
+        sgns_dir = Path(args.model)
+        sgns_cfg = load(sgns_dir, mmap=True).info
         _log(f"SGNS: {sgns_dir}", args.quiet)
     else:
-        from w2v.train import train
+        from w2v.train import train_embeddings as train
 
         sgns_dir = out / "sgns"
         _log(f"training SGNS -> {sgns_dir}", args.quiet)
         opts = {"dim": args.dim, "window": args.window, "min_count": args.min_count, "epochs": args.epochs}
         if args.threads:
             opts["threads"] = args.threads
-        sgns_cfg = train(str(corpus), out=sgns_dir, progress=progress, **opts).info
+        sgns_cfg = train(str(corpus), out=sgns_dir, progress=progress, cache_dir=out / ".encoded", **opts).info
     min_count = int(sgns_cfg.get("min_count", args.min_count))
     sgns_settings = ", ".join(f"{k} {sgns_cfg[k]}" for k in ("method", "dim", "window", "negative", "epochs",
                                                             "sample", "min_count") if k in sgns_cfg)
 
-    # 2. counts, SVD, PCA
+    # 2. counts (the corpus is tokenized once: SGNS above and the counts here read the same cached ids), SVD, PCA
+    cfg = FactorConfig(dim=args.dim, window=args.window, sample=args.sample, max_vocab=args.max_vocab,
+                       min_count=min_count, threads=args.threads).validate()
     with tempfile.TemporaryDirectory(prefix="w2v-ids-") as workdir:
-        enc = encode_corpus(corpus, workdir, min_count=min_count, progress=progress)
-        n = min(len(enc.vocab), args.max_vocab)
+        enc = open_corpus(corpus, cfg, None, workdir, cache_dir=out / ".encoded", progress=progress)
         t0 = time.perf_counter()
-        counts = cooccurrence(enc.ids, enc.starts, len(enc.vocab), window=args.window, sample=args.sample,
-                              counts=enc.vocab.counts, max_vocab=n, threads=args.threads, progress=progress)
+        counts, vocab = count_matrix(enc, cfg, progress)
         cooc_seconds = time.perf_counter() - t0
         del enc.ids
-    words, word_counts = enc.vocab.words[:n], enc.vocab.counts[:n]
+    n, words, word_counts = len(vocab), vocab.words, vocab.counts
     sgns = Vectors.load(sgns_dir)
     if sgns.words[:n] != words:
         print("warning: the SGNS vocabulary differs from this encoding; comparing on the shared words",
@@ -348,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         keep = [i for i, w in enumerate(vec.words) if w in shared]
         variant_scores[f"{name} (eig {variants[name][0]:g}{', W+C' if variants[name][1] else ''})"] = evaluate_all(
             Vectors(vec.matrix[keep], [vec.words[i] for i in keep]))
-    (out / "compare.json").write_text(json.dumps({**result, "svd_variants": variant_scores}, indent=1) + "\n")
+    save_text(out / "compare.json", to_json({**result, "svd_variants": variant_scores}, indent=1) + "\n")
     tables = {"sgns": sgns, "svd": Vectors.load(out / "svd"), "pca": Vectors.load(out / "pca")}
     plot_projections(tables, out / "projections.png")
     sgns_shared = sgns.matrix[[sgns.index_of(w) for w in words if w in sgns]]

@@ -42,11 +42,12 @@ import numpy as np
 from scipy import stats
 from sklearn.model_selection import StratifiedKFold
 
-import w2v
-from w2v.outdir import load_model, to_json
+from w2v.formats import load
+from w2v.outdir import to_json
 from w2v.supervised import load_class_files, nested_subsets, stratified_split, train_and_evaluate
 from w2v.svd import build as build_counts
 from w2v.tokenize import get as get_tokenizer
+from w2v.train import train_embeddings
 
 ROOT = Path(__file__).resolve().parents[1]
 #: ``../shared`` of the checkout (of the main checkout, for a worktree one level deeper)
@@ -119,9 +120,9 @@ def build_tables(tables_dir: Path, src: dict, quick: bool, threads: int, log, na
     sgns = dict(threads=threads, epochs=epochs, min_count=min_count, progress=False)
     counts = dict(threads=threads, min_count=min_count, progress=False, max_vocab=5000 if quick else 50_000)
     jobs = {
-        "sgns-text8like": lambda out: w2v.train(str(src["text8like"]), out=out, **sgns),
-        "sgns-imdb": lambda out: w2v.train(str(imdb), out=out, tokenize=TOKENIZER, **sgns),
-        "sgns-text8like+imdb": lambda out: w2v.train(str(both), out=out, tokenize=TOKENIZER, **sgns),
+        "sgns-text8like": lambda out: train_embeddings(str(src["text8like"]), out=out, **sgns),
+        "sgns-imdb": lambda out: train_embeddings(str(imdb), out=out, tokenize=TOKENIZER, **sgns),
+        "sgns-text8like+imdb": lambda out: train_embeddings(str(both), out=out, tokenize=TOKENIZER, **sgns),
         "sppmi-svd-imdb": lambda out: build_counts(str(imdb), out=out, method="svd", tokenize=TOKENIZER, **counts),
         "pca-imdb": lambda out: build_counts(str(imdb), out=out, method="pca", tokenize=TOKENIZER, **counts),
     }
@@ -391,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     names = ["sgns-imdb"] if args.select else args.tables
     paths = build_tables(tables_dir, src, args.quick, args.threads, log, names)
     t_tables = time.time() - t0
-    tables = {"random": None, **{t: load_model(paths[t]) for t in names if t != "random"}}
+    tables = {"random": None, **{t: load(paths[t]) for t in names if t != "random"}}
     tasks = load_tasks(src, args.tasks, args.quick)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.select:

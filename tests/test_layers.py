@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from oracles import numeric_grad
 
 from w2v.layers import (
     SGD,
@@ -17,23 +18,6 @@ from w2v.layers import (
     one_hot,
     softmax,
 )
-
-
-def numeric_grad(f, x, eps=1e-6):
-    """Central differences of the scalar ``f()`` w.r.t. every entry of ``x`` (changed in place)."""
-    grad = np.zeros_like(x, dtype=np.float64)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + eps
-        up = f()
-        x[i] = old - eps
-        down = f()
-        x[i] = old
-        grad[i] = (up - down) / (2 * eps)
-    return grad
-
 
 # --- Embedding forward ---------------------------------------------------------------------------------
 

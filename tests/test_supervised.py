@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from oracles import numeric_grad
 
 from w2v.errors import W2VError
 from w2v.layers import Embedding, MeanPool
@@ -29,19 +30,6 @@ from w2v.supervised import (
 
 RT = Path(__file__).resolve().parents[1] / "corpora" / "rt-polarity"
 RT_FILES = [RT / "rt-polarity.pos", RT / "rt-polarity.neg"]
-
-
-def numeric_grad(f, x, eps=1e-6):
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        up = f()
-        x[i] = old - eps
-        down = f()
-        x[i] = old
-        grad[i] = (up - down) / (2 * eps)
-    return grad
 
 
 def toy_data(n=400, seed=0):
@@ -311,4 +299,4 @@ def test_cli_bad_input_exits_2(tmp_path):
 
 def test_cli_help_shows_defaults():
     r = run_cli("--help")
-    assert r.returncode == 0 and "(default: adam)" in r.stdout and "--init MODEL" in r.stdout
+    assert r.returncode == 0 and "(default: adam)" in r.stdout and "--model MODEL" in r.stdout

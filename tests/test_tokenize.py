@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
-import w2v
 from w2v.corpus import iter_sentences
 from w2v.errors import W2VError
 from w2v.export import align
 from w2v.outdir import save_model
 from w2v.tokenize import TOKENIZERS, check_match, get, of_config, tokenize
+from w2v.train import train_embeddings
 
 RAW = "It's a GREAT film, isn't it?! Rock'n'roll -- 10/10 l'amour."
 
@@ -53,7 +53,7 @@ def test_trainer_records_tokenize_and_consumers_see_it(tmp_path, capsys):
     words = ["Great", "film", "isn't", "it", "Bad", "plot", "dull", "fun"]
     corpus.write_text("\n".join(" ".join(rng.choice(words, 8)) + ", really!" for _ in range(300)) + "\n")
     out = tmp_path / "m"
-    w2v.train(str(corpus), out=out, tokenize="words", dim=8, epochs=1, min_count=1, threads=1, progress=False)
+    train_embeddings(str(corpus), out=out, tokenize="words", dim=8, epochs=1, min_count=1, threads=1, progress=False)
     config = json.loads((out / "config.json").read_text())
     assert config["tokenize"] == "words"
     vocab = [ln.split("\t")[0] for ln in (out / "vocab.txt").read_text().splitlines()]
@@ -75,5 +75,5 @@ def test_bare_tables_have_no_tokenizer(tmp_path):
 
 def test_trainer_rejects_unknown_tokenizer(tmp_path):
     (tmp_path / "c.txt").write_text("a b c\n")
-    with pytest.raises(W2VError, match="tokenize must be one of"):
-        w2v.train(str(tmp_path / "c.txt"), tokenize="bpe", progress=False)
+    with pytest.raises(W2VError, match="invalid --tokenize .bpe.: choose one of whitespace, words, words-cased"):
+        train_embeddings(str(tmp_path / "c.txt"), tokenize="bpe", progress=False)

@@ -21,7 +21,7 @@ def cosine_matrix(emb):
 @pytest.mark.parametrize("method", [{}, {"cbow": True}, {"shared_negatives": False}])
 def test_cooccurring_words_end_up_closer(planted_corpus, method):
     path, groups = planted_corpus
-    result = w2v.train(path, progress=False, **SMALL, **method)
+    result = w2v.train_embeddings(path, progress=False, **SMALL, **method)
     idx = result.vocab.index
     sims = cosine_matrix(result.embeddings)
     a = [idx[w] for w in groups[0]]
@@ -35,9 +35,9 @@ def test_cooccurring_words_end_up_closer(planted_corpus, method):
 
 def test_one_thread_is_bit_reproducible(planted_corpus):
     path, _ = planted_corpus
-    first = w2v.train(path, progress=False, **SMALL).embeddings
-    again = w2v.train(path, progress=False, **SMALL).embeddings
-    other = w2v.train(path, progress=False, **{**SMALL, "seed": 4}).embeddings
+    first = w2v.train_embeddings(path, progress=False, **SMALL).embeddings
+    again = w2v.train_embeddings(path, progress=False, **SMALL).embeddings
+    other = w2v.train_embeddings(path, progress=False, **{**SMALL, "seed": 4}).embeddings
     assert first.tobytes() == again.tobytes()
     assert not np.array_equal(first, other)
 
@@ -45,7 +45,7 @@ def test_one_thread_is_bit_reproducible(planted_corpus):
 def test_output_directory(planted_corpus, tmp_path):
     path, _ = planted_corpus
     out = tmp_path / "model"
-    result = w2v.train(path, out=out, progress=False, save_context=True, **SMALL)
+    result = w2v.train_embeddings(path, out=out, progress=False, save_context=True, **SMALL)
     model = load_model(out, context=True)
     assert model.embeddings.dtype == np.float32 and model.embeddings.shape == (16, 16)
     np.testing.assert_array_equal(model.embeddings, result.embeddings)
@@ -112,7 +112,7 @@ def test_help_shows_defaults(tmp_path):
 
 def test_api_rejects_unknown_option(planted_corpus):
     with pytest.raises(w2v.errors.W2VError, match="unknown option"):
-        w2v.train(planted_corpus[0], progress=False, dimension=5)
+        w2v.train_embeddings(planted_corpus[0], progress=False, dimension=5)
 
 
 def test_cli_unparseable_option_is_one_line(tmp_path):

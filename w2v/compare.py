@@ -18,7 +18,6 @@ need no alignment). CLI: ``python -m w2v.compare A B [C ...] [--json]``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -29,31 +28,28 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ArgumentParser, W2VError, run_cli
-from .outdir import plain
-from .vectors import Vectors
+from .cli import (
+    SEED,
+    add_json,
+    add_quiet,
+    add_seed,
+    add_topn,
+    check_json_target,
+    deprecated_alias,
+    parser,
+    run_cli,
+    write_json,
+)
+from .errors import W2VError
+from .formats import load
+from .outdir import plain, to_json
+from .vectors import Vectors, mask_rows, top_k, unit_rows
 
 PathLike = str | os.PathLike
 
 #: Benchmark keys shown in the printed table (all keys go to ``--json``).
 TABLE_KEYS = ("google_add", "google_semantic_add", "google_syntactic_add", "google_mul",
               "ws353", "ws353_sim", "ws353_rel", "rg65")
-
-
-def _load(model: PathLike | Vectors) -> tuple[Vectors, dict]:
-    if isinstance(model, Vectors):
-        return model, {}
-    from .formats import load_vectors
-
-    path = Path(model)
-    vec = load_vectors(path)
-    config = {}
-    if path.is_dir() and (path / "config.json").is_file():
-        try:
-            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-        except ValueError:
-            config = {}
-    return vec, config
 
 
 def shared_rows(tables: Sequence[Vectors]) -> tuple[list[str], list[np.ndarray]]:
@@ -63,24 +59,15 @@ def shared_rows(tables: Sequence[Vectors]) -> tuple[list[str], list[np.ndarray]]
     return words, rows
 
 
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (float64; zero rows stay zero)."""
-    x = np.asarray(x, dtype=np.float64)
-    n = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(n > 0, n, 1)
-
-
 def top_neighbours(unit: np.ndarray, queries: np.ndarray, k: int = 10, batch: int = 512) -> np.ndarray:
     """Indices of the ``k`` nearest rows (cosine) of each query row index, itself excluded, best first."""
     k = min(k, len(unit) - 1)
     out = np.empty((len(queries), k), dtype=np.int64)
     for s in range(0, len(queries), batch):
-        q = queries[s:s + batch]
+        q = np.asarray(queries[s:s + batch])
         sims = unit[q] @ unit.T
-        sims[np.arange(len(q)), q] = -np.inf
-        part = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < sims.shape[1] else np.argsort(-sims, axis=1)
-        order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1, kind="stable")
-        out[s:s + len(q)] = np.take_along_axis(part, order, axis=1)
+        mask_rows(sims, q[:, None])
+        out[s:s + len(q)] = top_k(sims, k)[0]
     return out
 
 
@@ -131,7 +118,10 @@ def linear_cka(x: np.ndarray, y: np.ndarray) -> float:
     return float(xy / (xx * yy)) if xx > 0 and yy > 0 else math.nan
 
 
-def sample_pairs(n: int, n_pairs: int, seed: int = 0) -> np.ndarray:
+MAX_PAIRS = 10_000_000  #: more pairs than this only cost memory (16 bytes a pair); rho is settled long before
+
+
+def sample_pairs(n: int, n_pairs: int, seed: int = SEED) -> np.ndarray:
     """``(n_pairs, 2)`` seeded random pairs of distinct indices below ``n``."""
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
@@ -155,14 +145,15 @@ def pair_spearman(a_unit: np.ndarray, b_unit: np.ndarray, pairs: np.ndarray) -> 
 def compare(
     models: Sequence[PathLike | Vectors],
     names: Sequence[str] | None = None,
-    top: int = 10,
+    topn: int = 10,
     n_words: int = 1000,
     n_pairs: int = 20_000,
     pair_words: int = 10_000,
     n_different: int = 15,
-    seed: int = 0,
+    seed: int = SEED,
     benchmarks: bool = True,
     restrict: int | None = 30_000,
+    top: int | None = None,
 ) -> dict:
     """Compare two or more tables on their shared vocabulary.
 
@@ -172,7 +163,7 @@ def compare(
         Model directories (or word2vec/GloVe files, or :class:`Vectors`).
     names : sequence of str, optional
         Labels (default: directory names).
-    top : int
+    topn : int
         Neighbourhood size for the overlap.
     n_words : int
         Overlap over this many most frequent shared words.
@@ -195,10 +186,12 @@ def compare(
     """
     if len(models) < 2:
         raise W2VError("compare needs at least two tables")
-    if top < 1 or n_words < 1 or n_pairs < 0 or pair_words < 2:
-        raise W2VError("top and n_words must be >= 1, n_pairs >= 0, pair_words >= 2")
-    loaded = [_load(m) for m in models]
-    tables = [v for v, _ in loaded]
+    if top is not None:  # the old name, one release
+        topn = top
+    top = topn
+    if top < 1 or n_words < 1 or not 1 <= n_pairs <= MAX_PAIRS or pair_words < 2:
+        raise W2VError(f"top and n_words must be >= 1, n_pairs between 1 and {MAX_PAIRS:,}, pair_words >= 2")
+    tables = [load(m) for m in models]
     if names is None:
         names = [Path(m).name if not isinstance(m, Vectors) else f"table{i + 1}" for i, m in enumerate(models)]
     names = list(names)
@@ -208,17 +201,17 @@ def compare(
         names = [f"{n}#{i + 1}" for i, n in enumerate(names)]
     words, rows = shared_rows(tables)
     if len(words) <= top:
-        raise W2VError(f"the tables share only {len(words)} words; need more than --top {top}")
+        raise W2VError(f"the tables share only {len(words)} words; need more than --topn {top}")
     subs = [t.matrix[r] for t, r in zip(tables, rows)]
-    units = [unit_rows(s) for s in subs]
+    units = [unit_rows(np.asarray(s, dtype=np.float64)) for s in subs]
     queries = np.arange(min(n_words, len(words)))
     neigh = [top_neighbours(u, queries, top) for u in units]
     pairs = sample_pairs(min(pair_words, len(words)), n_pairs, seed)
 
     result: dict = {
         "models": [{"name": n, "path": str(m) if not isinstance(m, Vectors) else None, "vocab_size": len(t),
-                    "dim": t.dim, "method": cfg.get("method")}
-                   for n, m, t, (_, cfg) in zip(names, models, tables, loaded)],
+                    "dim": t.dim, "method": t.info.get("method")}
+                   for n, m, t in zip(names, models, tables)],
         "shared_vocab": len(words),
         "settings": {"top": top, "n_words": len(queries), "n_pairs": len(pairs), "pair_words": pair_words,
                      "seed": seed, "restrict": restrict},
@@ -286,30 +279,28 @@ def format_table(result: dict, show_words: int = 5) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = ArgumentParser(
-        prog="python -m w2v.compare",
-        description="Compare embedding tables on their shared vocabulary: benchmark scores side by side, "
-        "top-k neighbour overlap, Procrustes residual, Spearman of pair cosines, linear CKA.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("models", nargs="+", help="two or more w2v output directories (or word2vec/GloVe files)")
+    p = parser("w2v.compare", "Compare embedding tables on their shared vocabulary: benchmark scores side by side, "
+               "top-k neighbour overlap, Procrustes residual, Spearman of pair cosines, linear CKA.")
+    p.add_argument("models", nargs="+", metavar="MODEL",
+                   help="two or more w2v output directories (or word2vec/GloVe files)")
     p.add_argument("--names", nargs="+", help="labels for the tables (default: directory names)")
-    p.add_argument("--top", type=int, default=10, help="neighbourhood size")
+    add_topn(p, 10, "neighbourhood size")
+    deprecated_alias(p, "--top", "--topn", type=int, dest="topn")
     p.add_argument("--n-words", type=int, default=1000, help="overlap over the N most frequent shared words")
     p.add_argument("--n-pairs", type=int, default=20_000, help="random word pairs for the Spearman correlation")
     p.add_argument("--pair-words", type=int, default=10_000, help="draw the pairs from the N most frequent words")
-    p.add_argument("--seed", type=int, default=0, help="seed of the pair sample")
-    p.add_argument("--restrict", type=int, default=30_000, help="analogy vocabulary restriction (0: all)")
+    add_seed(p, "seed of the pair sample")
+    p.add_argument("--restrict", type=int, default=30_000, help="analogy vocabulary restriction (0 = all)")
     p.add_argument("--no-benchmarks", dest="benchmarks", action="store_false", help="skip the benchmark scores")
     p.add_argument("--show", type=int, default=5, help="most-different words printed per pair")
-    p.add_argument("--json", action="store_true", help="print the full result as JSON instead of a table")
-    p.add_argument("--output", metavar="FILE", help="also write the full result as JSON to FILE")
-    p.add_argument("--quiet", action="store_true", help="no messages on stderr")
+    add_json(p)
+    add_quiet(p, "no messages on stderr")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_json_target(args, {f"model {m}": m for m in args.models})
     if len(args.models) < 2:
         raise W2VError("give at least two tables to compare")
     if args.restrict < 0:
@@ -318,15 +309,11 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(m).exists():
             raise W2VError(f"no model directory or vector file at {m}")
     t0 = time.perf_counter()
-    result = compare(args.models, names=args.names, top=args.top, n_words=args.n_words, n_pairs=args.n_pairs,
+    result = compare(args.models, names=args.names, topn=args.topn, n_words=args.n_words, n_pairs=args.n_pairs,
                      pair_words=args.pair_words, seed=args.seed, benchmarks=args.benchmarks,
                      restrict=args.restrict or None)
-    result = plain(result)
-    if args.output:
-        from .outdir import save_text
-
-        save_text(args.output, json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result, indent=1) if args.json else format_table(result, args.show))
+    text = to_json(result, indent=1)
+    print(text if write_json(args, text) else format_table(plain(result), args.show))
     if not args.quiet:
         print(f"compared {len(args.models)} tables in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0

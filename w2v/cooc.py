@@ -32,6 +32,7 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from .errors import W2VError
+from .kernels import GOLDEN, uniform
 from .vocab import keep_probabilities
 
 WEIGHTINGS = ("linear", "uniform", "harmonic")
@@ -59,19 +60,10 @@ def distance_weights(window: int, weighting: str = "linear") -> np.ndarray:
 
 # -- compiled pieces ----------------------------------------------------------------------------------------
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-
-
-@nb.njit(nogil=True, cache=True, inline="always")
+@nb.njit(inline="always")
 def _uniform(seed: np.uint64, t: np.int64) -> float:
-    # splitmix64 of (seed, position) -> uniform [0, 1) with 53 random bits
-    z = seed + np.uint64(t + 1) * _GOLDEN
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    # The trainer's splitmix64 (w2v.kernels) at position t of the stream seeded by seed: uniform [0, 1).
+    return uniform(seed + np.uint64(t + 1) * GOLDEN)
 
 
 @nb.njit(nogil=True, cache=True)

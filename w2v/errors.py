@@ -1,10 +1,7 @@
-"""The one exception type for bad user input, and the CLI wrapper that turns it into exit status 2."""
+"""The one exception type for bad user input. CLIs turn it into one line and exit status 2
+(:func:`w2v.cli.run_cli`)."""
 
 from __future__ import annotations
-
-import argparse
-import sys
-from collections.abc import Callable
 
 
 class W2VError(ValueError):
@@ -15,48 +12,27 @@ class W2VError(ValueError):
     """
 
 
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows ``(default: X)`` only where there is a default to show (not for None or a flag)."""
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT or SIGTERM after cleaning up (and saving what it could).
 
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.nargs == 0:  # nothing to show, or an on/off flag
-            return action.help
-        return super()._get_help_string(action)
+    A :class:`KeyboardInterrupt`, so code that handles Ctrl-C handles it; :func:`w2v.cli.run_cli`
+    prints the message on one line and exits with ``128 + signum`` (130 for SIGINT, 143 for SIGTERM).
+    ``result`` holds what the run had when it stopped (or None).
+    """
 
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse with one-line errors: a bad option raises :class:`W2VError` (exit 2 via
-    :func:`run_cli`) instead of printing the usage block. Help lists defaults."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        if kwargs.get("formatter_class") in (None, argparse.ArgumentDefaultsHelpFormatter):
-            kwargs["formatter_class"] = HelpFormatter
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str):  # type: ignore[override]
-        raise W2VError(f"{message} (see --help)")
+    def __init__(self, message: str, signum: int, result=None) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.result = result
 
 
-def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> None:
-    """Run ``main(argv)``; turn :class:`W2VError` (and Ctrl-C) into a one-line message."""
-    prog = _prog_name()
-    try:
-        code = main(argv)
-    except W2VError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(0)
-    sys.exit(code or 0)
+def __getattr__(name: str):
+    # The CLI plumbing moved to w2v.cli; old imports keep working for one release.
+    if name in ("ArgumentParser", "HelpFormatter", "run_cli"):
+        import warnings
 
+        from . import cli
 
-def _prog_name() -> str:
-    # "python -m w2v.train" runs .../w2v/train.py: report it as "w2v.train".
-    path = sys.argv[0] if sys.argv and sys.argv[0] else "w2v"
-    parts = path.replace("\\", "/").split("/")
-    if len(parts) >= 2 and parts[-2] == "w2v" and parts[-1].endswith(".py"):
-        return "w2v." + parts[-1][:-3]
-    return parts[-1]
+        warnings.warn(f"w2v.errors.{name} moved to w2v.cli.{name}", DeprecationWarning, stacklevel=2)
+        return getattr(cli, name)
+    raise AttributeError(f"module 'w2v.errors' has no attribute {name!r}")

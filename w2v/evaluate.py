@@ -31,7 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ArgumentParser, W2VError, run_cli
+from .cli import add_json, add_quiet, check_json_target, parser, run_cli, write_json
+from .errors import W2VError
+from .formats import load
 from .outdir import to_json
 from .vectors import COSMUL_EPS, Vectors
 
@@ -125,14 +127,6 @@ def read_pairs(path) -> list[tuple[str, str, float]]:
     if not pairs:
         raise W2VError(f"{path}: no word pairs found (expected 'word1<TAB>word2<TAB>score' lines)")
     return pairs
-
-
-def _as_vectors(vectors: Vectors | PathLike) -> Vectors:
-    if isinstance(vectors, Vectors):
-        return vectors
-    from .formats import load_vectors
-
-    return load_vectors(vectors)
 
 
 def _restricted_vocab(vec: Vectors, restrict: int | None, case_insensitive: bool) -> tuple[dict[str, int], np.ndarray]:
@@ -279,7 +273,7 @@ def evaluate_analogies(
         ``coverage``, ``semantic`` and ``syntactic`` (same keys), and ``sections`` (a list of
         per-section dicts with a ``section`` name).
     """
-    return _analogy_results(_as_vectors(vectors), path, restrict, case_insensitive, [method])[method]
+    return _analogy_results(load(vectors), path, restrict, case_insensitive, [method])[method]
 
 
 # -- word similarity ----------------------------------------------------------------------------------------
@@ -301,7 +295,7 @@ def evaluate_similarity(
     """
     from scipy import stats
 
-    vec = _as_vectors(vectors)
+    vec = load(vectors)
     pairs = read_pairs(path)
     ok, _ = _restricted_vocab(vec, restrict, case_insensitive)
     gold, rows = [], []
@@ -334,15 +328,24 @@ def evaluate_similarity(
 # -- everything bundled ---------------------------------------------------------------------------------------
 
 
-def evaluate_bundled(vectors: Vectors | PathLike, restrict: int | None = 30000, methods=METHODS) -> dict:
-    """Full results on every bundled set: ``{"analogy": {name: {method: dict}}, "similarity": {name: dict}}``."""
-    vec = _as_vectors(vectors)
+def evaluate_sets(vectors: Vectors | PathLike, analogy: dict | None = None, similarity: dict | None = None,
+                  restrict: int | None = 30000, case_insensitive: bool = True, methods=METHODS) -> dict:
+    """Full results on named benchmark files, ``{name: path}`` each (both ``None``: every bundled set):
+    ``{"analogy": {name: {method: dict}}, "similarity": {name: dict}}``."""
+    vec = load(vectors)
+    if analogy is None and similarity is None:
+        analogy = {name: bundled(f) for name, f in ANALOGY_SETS.items()}
+        similarity = {name: bundled(f) for name, f in SIMILARITY_SETS.items()}
     return {
-        "analogy": {
-            name: _analogy_results(vec, bundled(f), restrict, True, methods) for name, f in ANALOGY_SETS.items()
-        },
-        "similarity": {name: evaluate_similarity(vec, bundled(f)) for name, f in SIMILARITY_SETS.items()},
+        "analogy": {name: _analogy_results(vec, f, restrict, case_insensitive, methods)
+                    for name, f in (analogy or {}).items()},
+        "similarity": {name: evaluate_similarity(vec, f, case_insensitive) for name, f in (similarity or {}).items()},
     }
+
+
+def evaluate_bundled(vectors: Vectors | PathLike, restrict: int | None = 30000, methods=METHODS) -> dict:
+    """Full results on every bundled set (see :func:`evaluate_sets`)."""
+    return evaluate_sets(vectors, restrict=restrict, methods=methods)
 
 
 def flatten(results: dict) -> dict[str, float]:
@@ -399,61 +402,45 @@ def _fmt_table(results: dict, sections: bool = False) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = ArgumentParser(
-        prog="python -m w2v.evaluate",
-        description="Score word vectors on analogy (Google format) and word-similarity benchmarks. "
-        "Without --analogy/--similarity, runs every bundled set (Google analogies, WordSim-353 "
-        "all/sim/rel, RG-65). Numbers equal gensim's evaluate_word_analogies / evaluate_word_pairs.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    p = parser("w2v.evaluate", "Score word vectors on analogy (Google format) and word-similarity benchmarks. "
+               "Without --analogy/--similarity, runs every bundled set (Google analogies, WordSim-353 "
+               "all/sim/rel, RG-65). Numbers equal gensim's evaluate_word_analogies / evaluate_word_pairs.")
     p.add_argument("model", help="w2v output directory, or a word2vec (.txt/.bin) or GloVe text file")
     p.add_argument("--analogy", action="append", default=[], metavar="FILE", help="analogy file (repeatable)")
     p.add_argument("--similarity", action="append", default=[], metavar="FILE", help="word-pair file (repeatable)")
     p.add_argument("--restrict", type=int, default=30000,
-                   help="use only the N most frequent words for analogies (0: all)")
+                   help="use only the N most frequent words for analogies (0 = all)")
     p.add_argument("--method", choices=["add", "mul", "both"], default="both", help="analogy method")
     p.add_argument("--case-sensitive", action="store_true", help="match words exactly instead of upper-cased")
     p.add_argument("--sections", action="store_true", help="also print accuracy per analogy section")
-    p.add_argument("--json", action="store_true", help="print the full results as JSON instead of a table")
-    p.add_argument("--output", metavar="FILE", help="also write the full results as JSON to FILE")
-    p.add_argument("--quiet", action="store_true", help="no progress or timing messages on stderr")
+    add_json(p, "the full results")
+    add_quiet(p, "no progress or timing messages on stderr")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_json_target(args, {"MODEL": args.model, **{f"--analogy {f}": f for f in args.analogy},
+                             **{f"--similarity {f}": f for f in args.similarity}})
     if args.restrict < 0:
         raise W2VError(f"--restrict must be >= 0, got {args.restrict}")
     restrict = args.restrict or None
     methods = list(METHODS) if args.method == "both" else [args.method]
     t0 = time.perf_counter()
-    from .formats import load_vectors
-
-    vec = load_vectors(args.model)
+    vec = load(args.model)
     if not args.quiet:
         print(f"loaded {len(vec)} words x {vec.dim} dims in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     t1 = time.perf_counter()
-    if args.analogy or args.similarity:
-        analogy = {(Path(f).stem): f for f in args.analogy}
-        similarity = {(Path(f).stem): f for f in args.similarity}
-    else:
-        analogy = {k: bundled(f) for k, f in ANALOGY_SETS.items()}
-        similarity = {k: bundled(f) for k, f in SIMILARITY_SETS.items()}
-    results = {
-        "model": str(args.model),
-        "analogy": {k: _analogy_results(vec, f, restrict, not args.case_sensitive, methods)
-                    for k, f in analogy.items()},
-        "similarity": {k: evaluate_similarity(vec, f, not args.case_sensitive) for k, f in similarity.items()},
-    }
+    given = bool(args.analogy or args.similarity)
+    results = {"model": str(args.model), **evaluate_sets(
+        vec, {Path(f).stem: f for f in args.analogy} if given else None,
+        {Path(f).stem: f for f in args.similarity} if given else None,
+        restrict, not args.case_sensitive, methods)}
     results["summary"] = flatten(results)
     if not args.quiet:
         print(f"evaluated in {time.perf_counter() - t1:.2f} s", file=sys.stderr)
     text = to_json(results)
-    if args.output:
-        from .outdir import save_text
-
-        save_text(args.output, text + "\n")
-    print(text if args.json else _fmt_table(results, args.sections))
+    print(text if write_json(args, text) else _fmt_table(results, args.sections))
     return 0
 
 

@@ -36,13 +36,28 @@ from pathlib import Path
 import numpy as np
 
 from . import tokenize as tokenizers
-from .errors import ArgumentParser, W2VError, run_cli
-from .outdir import atomic_path, load_model, read_vocab, save_npy
+from .cli import SEED, add_quiet, add_seed, deprecated_alias, parser, run_cli
+from .errors import W2VError
+from .formats import load
+from .outdir import atomic_path, read_vocab, save_npy
+from .safety import check_memory, check_not_input, probe_writable
 
 #: Tokens that stand for "unknown word" in common tokenizers; their rows get the unknown policy.
 OOV_TOKENS = ("[UNK]", "<OOV>", "<oov>", "<unk>", "<UNK>")
+#: The layout of a w2v word index (the ``w2v-vocab`` format, :mod:`w2v.classify`): row 0 is padding
+#: (token ``''``), row 1 unknown (``[UNK]``), then the words. Defined here once.
 PADDING = ""
 UNKNOWN = "[UNK]"
+PAD_ID = 0
+UNK_ID = 1
+RESERVED = (PADDING, UNKNOWN)
+
+
+def with_reserved(words) -> list[str]:
+    """The word index ``['', '[UNK]', *words]``: the words start at row ``len(RESERVED)``."""
+    return [*RESERVED, *words]
+
+
 FORMATS = ("auto", "keras-json", "textvectorization", "w2v-vocab")
 POLICIES = ("zeros", "mean", "random")
 
@@ -115,7 +130,7 @@ def align(
     source,
     word_index: Mapping[str, int] | Sequence[str],
     unknown: str = "zeros",
-    seed: int | None = 0,
+    seed: int | None = SEED,
     lowercase: bool = False,
     oov_tokens: Sequence[str] = OOV_TOKENS,
     counts: Sequence[int] | np.ndarray | None = None,
@@ -126,8 +141,8 @@ def align(
     Parameters
     ----------
     source
-        A model directory path, a :class:`w2v.outdir.Model`, a :class:`w2v.vectors.Vectors`, or a
-        ``(matrix, words)`` pair.
+        Anything :func:`w2v.vectors.load` takes: a model directory or vector file, a
+        :class:`~w2v.vectors.Vectors`, or a ``(matrix, words)`` pair.
     word_index : mapping or sequence
         ``{word: index}`` (index 0 is the padding row unless a word owns it), or a token list in
         index order where ``''`` marks padding (``TextVectorization.get_vocabulary()``).
@@ -154,8 +169,9 @@ def align(
     """
     if unknown not in POLICIES:
         raise W2VError(f"unknown policy {unknown!r}: choose one of {', '.join(POLICIES)}")
-    table, words = table_and_words(source)
-    tokens = _tokens_by_index(word_index)
+    vec = load(source, mmap=True)
+    table, words = vec.matrix, vec.words
+    tokens = _tokens_by_index(word_index, 4 * table.shape[1])
     if counts is not None and len(counts) != len(tokens):
         raise W2VError(f"counts has {len(counts)} entries for a word index of {len(tokens)}")
     model_index: dict[str, int] = {}
@@ -203,47 +219,27 @@ def align(
         real[report.padding_rows] = False
         real[report.oov_rows] = False
         report.token_hits, report.token_total = int(c[hit].sum()), int(c[real].sum())
-    report.model_tokenize = tokenizers.of_config(model_config(source))
+    report.model_tokenize = tokenizers.of_config(vec.info if isinstance(vec.info, dict) else {})
     if tokenize is not None:
         report.tokenize_warning = tokenizers.check_match(report.model_tokenize, tokenize, warn=False)
     return matrix, report
 
 
 def model_config(source) -> dict:
-    """The ``config.json`` of a model directory or :class:`~w2v.outdir.Model` (``{}`` for bare tables)."""
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source) / "config.json"
-        try:
-            return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return {}
-    config = getattr(source, "config", None)
-    if config is None:
-        config = getattr(source, "info", None)
-    return config if isinstance(config, dict) else {}
+    """The recorded ``config.json`` of anything :func:`w2v.formats.load` takes (``{}`` for bare tables)."""
+    info = getattr(load(source, mmap=True), "info", None)
+    return info if isinstance(info, dict) else {}
 
 
 def table_and_words(source) -> tuple[np.ndarray, list[str]]:
-    """The ``(V, dim)`` table and word list of a model directory, Model, Vectors or ``(matrix, words)``."""
-    if isinstance(source, (str, os.PathLike)):
-        model = load_model(source, mmap=True)
-        return model.embeddings, model.words
-    if isinstance(source, tuple) and len(source) == 2:
-        table, words = source
-    elif hasattr(source, "embeddings") and hasattr(source, "words"):
-        table, words = source.embeddings, source.words
-    elif hasattr(source, "matrix") and hasattr(source, "words"):
-        table, words = source.matrix, source.words
-    else:
-        raise TypeError("source must be a model directory, a Model, a Vectors or a (matrix, words) pair")
-    table = np.asarray(table)
-    if table.ndim != 2 or table.shape[0] != len(words):
-        raise W2VError(f"table of shape {table.shape} does not match {len(words)} words")
-    return table, list(words)
+    """Deprecated: ``load(source)`` gives the table as :class:`~w2v.vectors.Vectors` (``.matrix``, ``.words``)."""
+    vec = load(source, mmap=True)
+    return vec.matrix, vec.words
 
 
-def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str]) -> list[str | None]:
-    """Token of each index (``None`` for indices no word owns)."""
+def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str], row_bytes: int = 0) -> list[str | None]:
+    """Token of each index (``None`` for indices no word owns). A largest index whose rows
+    (``row_bytes`` each, plus the list) do not fit in memory is refused before allocating."""
     if isinstance(word_index, Mapping):
         if not word_index:
             raise W2VError("the word index is empty")
@@ -252,6 +248,8 @@ def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str]) -> list[str 
             if not isinstance(i, (int, np.integer)) or isinstance(i, bool) or i < 0:
                 raise W2VError(f"word {w!r} has index {i!r}; indices must be integers >= 0")
             size = max(size, int(i) + 1)
+        check_memory(size * (8 + row_bytes), f"a matrix with {size:,} rows (the largest index is {size - 1:,} for "
+                     f"{len(word_index):,} words)", "indices must be dense: 0 or 1 .. number of words")
         tokens: list[str | None] = [None] * size
         for w, i in word_index.items():
             if tokens[i] is not None:
@@ -280,8 +278,9 @@ def detect_format(path: str | os.PathLike) -> str:
     return "textvectorization"
 
 
-def read_word_index(path: str | os.PathLike, fmt: str = "auto") -> list[str | None]:
-    """Read a word-index file; returns the token of each index (``None`` or ``''`` = padding)."""
+def read_word_index(path: str | os.PathLike, fmt: str = "auto", row_bytes: int = 0) -> list[str | None]:
+    """Read a word-index file; returns the token of each index (``None`` or ``''`` = padding).
+    ``row_bytes``: bytes of the matrix row each index will get (for the memory check)."""
     path = Path(path)
     if not path.is_file():
         raise W2VError(f"vocabulary file not found: {path}")
@@ -298,7 +297,7 @@ def read_word_index(path: str | os.PathLike, fmt: str = "auto") -> list[str | No
                 data = json.loads(data)
         if not isinstance(data, dict):
             raise W2VError(f"{path}: expected a JSON object {{word: index}} (Tokenizer.word_index)")
-        return _tokens_by_index(data)
+        return _tokens_by_index(data, row_bytes)
     if fmt == "textvectorization":
         text = path.read_text(encoding="utf-8")
         lines = text.split("\n")
@@ -317,7 +316,7 @@ def read_word_index(path: str | os.PathLike, fmt: str = "auto") -> list[str | No
         words, _ = read_vocab(path)
         if not words:
             raise W2VError(f"{path} lists no words")
-        return [PADDING, UNKNOWN] + words
+        return with_reserved(words)
     raise W2VError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
 
 
@@ -328,20 +327,28 @@ def export(
     fmt: str = "auto",
     unknown: str = "zeros",
     missing: str | os.PathLike | None = None,
-    seed: int | None = 0,
+    seed: int | None = SEED,
     lowercase: bool = False,
     tokenize: str | None = None,
 ) -> AlignReport:
-    """Align ``model`` to the word index in ``vocab``; write float32 ``out`` (and ``missing``) atomically."""
-    tokens = read_word_index(vocab, fmt)
-    counts = None
-    if (fmt == "auto" and detect_format(vocab) == "w2v-vocab") or fmt == "w2v-vocab":
-        counts = np.concatenate([[0, 0], read_vocab(vocab)[1]])
-    matrix, report = align(model, tokens, unknown=unknown, seed=seed, lowercase=lowercase, counts=counts,
-                           tokenize=tokenize)
+    """Align ``model`` to the word index in ``vocab``; write float32 ``out`` (and ``missing``) atomically.
+
+    Refuses, before any work, an output that is an input (``out`` or ``missing`` equal to ``vocab``,
+    or inside the model directory), ``out == missing``, and an output location that is not writable.
+    """
+    check_not_input({"--out": out, "--missing": missing}, {"MODEL": model, "--vocab": vocab})
     for path in (out, missing):
         if path is not None and Path(path).is_dir():
             raise W2VError(f"{path} is a directory; give a file name")
+        if path is not None:
+            probe_writable(Path(path).absolute().parent, "--out" if path == out else "--missing")
+    vec = load(model, mmap=True)
+    tokens = read_word_index(vocab, fmt, 4 * vec.dim)
+    counts = None
+    if (fmt == "auto" and detect_format(vocab) == "w2v-vocab") or fmt == "w2v-vocab":
+        counts = np.concatenate([[0, 0], read_vocab(vocab)[1]])  # the layout's padding and [UNK] rows first
+    matrix, report = align(vec, tokens, unknown=unknown, seed=seed, lowercase=lowercase, counts=counts,
+                           tokenize=tokenize)
     try:
         save_npy(out, matrix.astype(np.float32, copy=False))
         if missing is not None:
@@ -354,15 +361,14 @@ def export(
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m w2v.export`` argument parser (every option shows its default in ``--help``)."""
-    p = ArgumentParser(
-        prog="python -m w2v.export",
-        description="Write the embedding matrix for your own word index (Keras Tokenizer JSON, TextVectorization "
+    p = parser(
+        "w2v.export",
+        "Write the embedding matrix for your own word index (Keras Tokenizer JSON, TextVectorization "
         "vocabulary, or a w2v vocab.txt) from a trained model: row i = vector of the word with index i, padding "
         "row zero, unknown words by --unknown. Load it into keras.layers.Embedding (Constant initializer) or "
         "torch.nn.Embedding.from_pretrained.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("model", help="w2v model directory (embeddings.npy + vocab.txt)")
+    p.add_argument("model", metavar="MODEL", help="w2v model directory (embeddings.npy + vocab.txt)")
     p.add_argument("--vocab", required=True, help="your word index file")
     p.add_argument("--out", required=True, help="output .npy file (float32, rows = your indices)")
     p.add_argument("--format", choices=FORMATS, default="auto",
@@ -374,12 +380,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="row for words the model lacks and for [UNK]/<OOV>: zeros, the table mean, or a random "
                    "vector per word at the table's scale")
     p.add_argument("--missing", help="write the words the model lacks to this file, one a line")
-    p.add_argument("--seed", type=int, default=0, help="seed for --unknown random")
-    p.add_argument("--lowercase", action="store_true", help="look a missing word up again lowercased")
+    add_seed(p, "seed for --unknown random")
+    p.add_argument("--lowercase-fallback", action="store_true", help="look a missing word up again lowercased")
+    deprecated_alias(p, "--lowercase", "--lowercase-fallback", action="store_true", dest="lowercase_fallback")
     p.add_argument("--tokenize", choices=list(tokenizers.TOKENIZERS), default=None,
                    help="the tokenizer that made your word index; warns when the model's config.json records "
                    "another (default: no check)")
-    p.add_argument("--quiet", action="store_true", help="print nothing")
+    add_quiet(p, "print nothing")
     return p
 
 
@@ -387,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point: parse, :func:`export`, print the coverage line."""
     args = build_parser().parse_args(argv)
     report = export(args.model, args.vocab, args.out, fmt=args.format, unknown=args.unknown,
-                    missing=args.missing, seed=args.seed, lowercase=args.lowercase, tokenize=args.tokenize)
+                    missing=args.missing, seed=args.seed, lowercase=args.lowercase_fallback, tokenize=args.tokenize)
     if report.tokenize_warning:
         print(report.tokenize_warning, file=sys.stderr)
     if not args.quiet:

@@ -25,8 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ArgumentParser, W2VError, run_cli
-from .outdir import EMBEDDINGS, atomic_path
+from .cli import add_quiet, parser, run_cli
+from .errors import W2VError
+from .outdir import atomic_path, check_output_dir
+from .safety import check_finite_rows, check_memory, check_not_input, probe_writable, remove_stale
 from .vectors import Vectors
 
 PathLike = str | os.PathLike
@@ -53,6 +55,15 @@ def _parse_header(line: bytes, path: Path) -> tuple[int, int]:
             " (a GloVe file has no header: use read_glove)"
         ) from None
     return n, dim
+
+
+def _check_declared(n: int, dim: int, size: int, per_value: int, path: Path) -> None:
+    """Refuse a header whose promise the file cannot hold, before allocating ``n x dim`` floats."""
+    least = n * (per_value * dim + 2)  # a word of at least one byte and a separator, and the values
+    if least > size and n * dim * 4 > 4 * size + (1 << 26):  # small shortfalls get the reader's exact message
+        raise W2VError(f"{path}, line 1: the header promises {n:,} vectors of {dim:,} values (at least {least:,} "
+                       f"bytes) but the file has {size:,} bytes; damaged header or not a word2vec file")
+    check_memory(n * dim * 4, f"{n:,} x {dim:,} float32 vectors from {path}")
 
 
 def _looks_binary(first_entry: bytes, dim: int) -> bool:
@@ -106,9 +117,11 @@ def read_word2vec(
         binary = is_binary_word2vec(path)
     reader = _read_binary if binary else _read_text
     try:
-        return reader(path, encoding, unicode_errors)
+        matrix, words = reader(path, encoding, unicode_errors)
     except (FileNotFoundError, IsADirectoryError):
         raise _open_error(path) from None
+    check_finite_rows(matrix, words, str(path))
+    return matrix, words
 
 
 def _add_word(index: dict[str, int], word: str, where: str, path: Path) -> None:
@@ -131,6 +144,7 @@ def _decode(raw: bytes, encoding: str, errors: str, path: Path, where: str) -> s
 def _read_text(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, list[str]]:
     with open(path, "rb") as fh:
         n, dim = _parse_header(fh.readline(), path)
+        _check_declared(n, dim, os.fstat(fh.fileno()).st_size, 2, path)
         matrix = np.empty((n, dim), dtype=np.float32)
         index: dict[str, int] = {}
         lineno = 1
@@ -166,6 +180,7 @@ def _read_binary(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, li
             if eol < 0:
                 raise W2VError(f"{path}, line 1: no header line 'VOCAB_SIZE DIM' in the first 4096 bytes")
             n, dim = _parse_header(mm[:eol], path)
+            _check_declared(n, dim, size, 4, path)
             nbytes = 4 * dim
             matrix = np.empty((n, dim), dtype=np.float32)
             index: dict[str, int] = {}
@@ -218,11 +233,18 @@ def read_glove(path: PathLike, encoding: str = "utf-8") -> tuple[np.ndarray, lis
             if parts == [""]:
                 continue
             if dim is None:
+                if len(parts) == 2 and all(p.isdigit() for p in parts):
+                    raise W2VError(f"{path}, line {lineno}: {line.strip()[:40]!r} is a word2vec header 'VOCAB_SIZE "
+                                   "DIM', not a GloVe row; read the file as word2vec text (read_word2vec)")
                 dim = len(parts) - 1
                 if dim < 1:
                     raise W2VError(f"{path}, line {lineno}: expected 'word v1 ... vdim', got {line[:80]!r}")
             if len(parts) < dim + 1:
                 raise W2VError(f"{path}, line {lineno}: expected a word and {dim} numbers, found {len(parts) - 1}")
+            if len(parts) > dim + 1 and any(_is_number(x) for x in parts[1:-dim]):
+                raise W2VError(f"{path}, line {lineno}: {len(parts) - 1} numbers where line 1 has {dim} "
+                               f"(the word would be {' '.join(parts[:-dim])[:60]!r}); a damaged row, or a header "
+                               "line before the vectors?")
             word = " ".join(parts[:-dim])
             try:
                 rows.append([float(x) for x in parts[-dim:]])
@@ -231,7 +253,17 @@ def read_glove(path: PathLike, encoding: str = "utf-8") -> tuple[np.ndarray, lis
             _add_word(index, word, f"line {lineno}", path)
     if dim is None:
         raise W2VError(f"{path}: empty file, expected 'word v1 ... vdim' lines")
-    return np.array(rows, dtype=np.float32).reshape(-1, dim), list(index)
+    matrix, words = np.array(rows, dtype=np.float32).reshape(-1, dim), list(index)
+    check_finite_rows(matrix, words, str(path))
+    return matrix, words
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def write_word2vec(
@@ -249,6 +281,7 @@ def write_word2vec(
     for w in words:
         if not w or any(ch.isspace() for ch in w):
             raise W2VError(f"word {w!r} is empty or contains whitespace; the word2vec format cannot store it")
+    check_finite_rows(matrix, list(words), f"vectors for {path}")
     with atomic_path(path) as tmp, open(tmp, "wb") as out:
         out.write(f"{matrix.shape[0]} {matrix.shape[1]}\n".encode())
         end = b"\n" if c_style else b""
@@ -261,17 +294,10 @@ def write_word2vec(
                 out.write((word + " " + " ".join(str(v) for v in row) + "\n").encode("utf-8"))
 
 
-def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False) -> Vectors:
-    """Load vectors from a w2v model directory, a word2vec text/binary file or a GloVe text file.
-
-    The kind is detected: a directory is a model directory; a file whose first line is
-    ``V dim`` is word2vec (text or binary, see ``binary``), any other file is GloVe text.
-    """
+def read_vector_file(path: PathLike, binary: bool | None = None) -> Vectors:
+    """Read a word2vec text/binary file (first line ``V dim``; ``binary=None`` detects which) or, for any
+    other first line, a GloVe text file. Use :func:`load`, which also takes model directories."""
     path = Path(path)
-    if path.is_dir():
-        return Vectors.load(path, mmap=mmap)
-    if not path.exists():
-        raise W2VError(f"no model directory or vector file at {path}")
     with open(path, "rb") as fh:
         first = fh.readline(4096)
     parts = first.split()
@@ -279,7 +305,41 @@ def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False)
         matrix, words = read_word2vec(path, binary=binary)
     else:
         matrix, words = read_glove(path)
-    return Vectors(matrix, words)
+    return Vectors(matrix, words, info={"source": str(path)})
+
+
+def load(source, mmap: bool = False, context: bool = False, binary: bool | None = None) -> Vectors:
+    """The one loader: a :class:`Vectors` from whatever holds a table.
+
+    ``source`` is a :class:`Vectors` (returned as it is), a w2v model directory, a word2vec text or
+    binary file (``binary=None`` detects which), a GloVe text file, or a ``(matrix, words)`` pair.
+    ``mmap`` memory-maps a model directory's table; ``context`` also loads its ``context.npy``.
+    """
+    if isinstance(source, Vectors):
+        return source
+    if isinstance(source, tuple) and len(source) == 2:
+        return Vectors(source[0], source[1])
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"cannot load a table from {type(source).__name__}: give a path, a Vectors or (matrix, words)")
+    path = Path(source)
+    if not path.exists():
+        remove_stale(path.absolute().parent)  # restores a model a killed writer had moved aside
+    if path.is_dir():
+        vec = Vectors.load(path, mmap=mmap, context=context)
+        partial = vec.info.get("partial")
+        if isinstance(partial, dict):  # usable, but say so: a stopped or checkpointed run
+            print(f"warning: {path} holds a partial run ({partial.get('epochs_done')} of {vec.info.get('epochs')} "
+                  f"epochs done; stopped by {partial.get('reason')}); finish it with: python -m w2v.train "
+                  f"--resume {path}", file=sys.stderr)
+        return vec
+    if not path.exists():
+        raise W2VError(f"no model directory or vector file at {path}")
+    return read_vector_file(path, binary=binary)
+
+
+def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False) -> Vectors:
+    """Deprecated name of :func:`load`."""
+    return load(path, binary=binary, mmap=mmap)
 
 
 def _format_from_suffix(path: Path) -> str:
@@ -287,7 +347,8 @@ def _format_from_suffix(path: Path) -> str:
     return "binary" if suffix == ".bin" else "text" if suffix in (".txt", ".vec", ".w2v") else "model"
 
 
-def save_vectors(vectors: Vectors, path: PathLike, fmt: str | None = None, c_style: bool = False) -> str:
+def save_vectors(vectors: Vectors, path: PathLike, fmt: str | None = None, c_style: bool = False,
+                 force: bool = False) -> str:
     """Save to ``fmt`` = ``"model"`` (directory), ``"text"`` or ``"binary"`` (word2vec); returns the format.
 
     Without ``fmt``: ``.bin`` → binary, ``.txt``/``.vec``/``.w2v`` → text, otherwise a model directory.
@@ -295,7 +356,8 @@ def save_vectors(vectors: Vectors, path: PathLike, fmt: str | None = None, c_sty
     path = Path(path)
     fmt = fmt or _format_from_suffix(path)
     if fmt == "model":
-        vectors.save(path, {"source": "w2v.formats"})
+        check_finite_rows(vectors.matrix, vectors.words, f"vectors for {path}")
+        vectors.save(path, {"source": "w2v.formats"}, force=force)
     elif fmt in ("text", "binary"):
         write_word2vec(path, vectors.matrix, vectors.words, binary=fmt == "binary", c_style=c_style)
     else:
@@ -304,33 +366,41 @@ def save_vectors(vectors: Vectors, path: PathLike, fmt: str | None = None, c_sty
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = ArgumentParser(
-        prog="python -m w2v.formats",
-        description="Convert word vectors between a w2v model directory, the word2vec text/binary "
-        "formats (gensim and word2vec C compatible) and GloVe text (read only).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("src", help="model directory, word2vec .txt/.bin file or GloVe .txt file (detected)")
-    p.add_argument("dst", help="output: a directory, or a word2vec file")
+    p = parser("w2v.formats", "Convert word vectors between a w2v model directory, the word2vec text/binary "
+               "formats (gensim and word2vec C compatible) and GloVe text (read only).")
+    p.add_argument("model", metavar="MODEL", help="model directory, word2vec .txt/.bin file or GloVe .txt file "
+                   "(detected)")
+    p.add_argument("dst", nargs="?", help=argparse.SUPPRESS)  # the old positional spelling of --out
+    p.add_argument("--out", help="output: a directory, or a word2vec file (required)")
     p.add_argument("--to", choices=["model", "text", "binary"], default=None,
                    help="output format (default: from DST's suffix: .bin binary, .txt/.vec text, else model)")
     p.add_argument("--c-style", action="store_true",
                    help="write exactly like word2vec C (newline after binary entries, '%%lf ' text values)")
-    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    add_quiet(p, "print nothing on success")
+    p.add_argument("--force", action="store_true",
+                   help="write a model into --out even if it is a non-empty directory that is not a w2v model")
     return p
 
+    p.add_argument("--force", action="store_true",
+                   help="write a model into DST even if it is a non-empty directory that is not a w2v model")
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    dst = Path(args.dst)
+    if (args.out is None) == (args.dst is None):
+        raise W2VError("give the output as --out DST (see --help)")
+    dst = Path(args.out or args.dst)
+    check_not_input({"--out": dst}, {"MODEL": args.model})
     fmt = args.to or _format_from_suffix(dst)
     if fmt == "model":
         if dst.exists() and not dst.is_dir():
             raise W2VError(f"{dst} exists and is not a directory; pass --to text/binary or another DST")
-        if dst.is_dir() and any(dst.iterdir()) and not (dst / EMBEDDINGS).exists():
-            raise W2VError(f"{dst} is a non-empty directory that is not a w2v model; choose another DST")
-    vec = load_vectors(args.src)
-    save_vectors(vec, dst, fmt, c_style=args.c_style)
+        check_output_dir(dst, args.force, "--out")
+    else:
+        if dst.is_dir():
+            raise W2VError(f"--out {dst} is a directory; give a file name for --to {fmt}")
+        probe_writable(dst.parent, "--out")
+    vec = load(args.model)
+    save_vectors(vec, dst, fmt, c_style=args.c_style, force=args.force)
     if not args.quiet:
         print(f"wrote {len(vec)} vectors x {vec.dim} dims to {dst} ({fmt})", file=sys.stderr)
     return 0

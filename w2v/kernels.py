@@ -44,6 +44,11 @@ def _uniform(state):
     return (_bits(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+#: The generator's public face for other compiled code (w2v.cooc draws its subsampling with it).
+GOLDEN = _GOLDEN
+uniform = _uniform
+
+
 @njit(inline="always")
 def _below(state, n):
     # An integer in [0, n) from the high 32 bits (multiply-shift, no division).
@@ -272,12 +277,7 @@ def build_alias(probs):
     ns = 0
     nl = 0
     for i in range(n):
-        if scaled[i] < 1.0:
-            small[ns] = i
-            ns += 1
-        else:
-            large[nl] = i
-            nl += 1
+        ns, nl = _file(i, scaled, small, large, ns, nl)
     while ns > 0 and nl > 0:
         ns -= 1
         s = small[ns]
@@ -286,13 +286,18 @@ def build_alias(probs):
         prob[s] = scaled[s]
         alias[s] = g
         scaled[g] = (scaled[g] + scaled[s]) - 1.0
-        if scaled[g] < 1.0:
-            small[ns] = g
-            ns += 1
-        else:
-            large[nl] = g
-            nl += 1
+        ns, nl = _file(g, scaled, small, large, ns, nl)
     return prob, alias
+
+
+@njit(inline="always")
+def _file(i, scaled, small, large, ns, nl):
+    # Put index i on the "small" (probability below 1) or the "large" stack; returns the new heights.
+    if scaled[i] < 1.0:
+        small[ns] = i
+        return ns + 1, nl
+    large[nl] = i
+    return ns, nl + 1
 
 
 @njit(nogil=True, cache=True)

@@ -12,7 +12,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .errors import ArgumentParser, W2VError, run_cli
+from .cli import add_quiet, add_topn, parser, run_cli
+from .errors import W2VError
+from .formats import load
 from .vectors import Vectors
 
 
@@ -61,19 +63,15 @@ def format_query(vec: Vectors, pos: list[str], neg: list[str], topn: int, restri
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = ArgumentParser(
-        prog="python -m w2v.neighbors",
-        description="Nearest neighbours by cosine. 'A - B + C' (operators separated by spaces) solves "
-        "the analogy B is to A as C is to ?. Without WORDs, reads one query a line from stdin.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    p = parser("w2v.neighbors", "Nearest neighbours by cosine. 'A - B + C' (operators separated by spaces) solves "
+               "the analogy B is to A as C is to ?. Without WORDs, reads one query a line from stdin.")
     p.add_argument("model", help="w2v output directory, or a word2vec (.txt/.bin) or GloVe text file")
     p.add_argument("words", nargs="*", help="words, or an expression such as: king - man + woman")
-    p.add_argument("-n", "--topn", type=int, default=10, help="neighbours per query")
-    p.add_argument("--restrict", type=int, default=0, help="search only the N most frequent words (0: all)")
+    add_topn(p, 10, "neighbours per query")
+    p.add_argument("--restrict", type=int, default=0, help="search only the N most frequent words (0 = all)")
     p.add_argument("--method", choices=["add", "mul"], default="add",
                    help="combine terms by cosine of the summed vectors (add, 3CosAdd) or 3CosMul (mul)")
-    p.add_argument("--quiet", action="store_true", help="no prompt or loading messages")
+    add_quiet(p, "no prompt or loading messages")
     return p
 
 
@@ -83,9 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         raise W2VError(f"--topn must be at least 1, got {args.topn}")
     if args.restrict < 0:
         raise W2VError(f"--restrict must be >= 0, got {args.restrict}")
-    from .formats import load_vectors
-
-    vec = load_vectors(args.model)
+    vec = load(args.model)
     restrict = args.restrict or None
     if args.words:
         queries = parse_query(args.words)

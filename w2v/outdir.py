@@ -7,43 +7,64 @@ A model directory holds
 * ``config.json`` – hyperparameters, corpus statistics, timings, versions (free-form dict);
 * optionally ``context.npy`` – the output (context) vectors, same shape.
 
-Files are written to a temporary name and renamed, so a killed run never leaves a
-half-written file behind.
+A model directory is replaced whole or not at all (:func:`model_writer`): the new model is
+written into a sibling temporary directory ``.NAME.w2v-tmp-<pid>-XXXX`` and swapped in when it is
+complete (old directory renamed aside, new one renamed in, old one deleted); if anything fails, or
+the process is killed, the previous model stays, and no file of an older model survives a retrain.
+Single files are written to a temporary name and renamed (:func:`atomic_path`).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import re
+import shutil
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .errors import W2VError
+from .safety import check_finite_rows, deferred_signals, enospc, owned_prefix, probe_writable, remove_stale
 
 EMBEDDINGS = "embeddings.npy"
 VOCAB = "vocab.txt"
 CONFIG = "config.json"
 CONTEXT = "context.npy"
+#: Every name a model directory may hold; anything else in it is a file of the user's.
+MODEL_FILES = (EMBEDDINGS, VOCAB, CONFIG, CONTEXT)
+# Temporary files of ours: owned names, and the unowned ".embeddings.npy.XXXX.tmp" of older versions.
+_OURS = re.compile(r"^\..*\.w2v-(tmp|old)-\d+-|^\.(embeddings\.npy|vocab\.txt|config\.json|context\.npy)\..*\.tmp$")
 
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{owned_prefix('.w2v-tmp')}", suffix=".tmp",
+                                   dir=path.parent)
+    except OSError as exc:
+        raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from None
     os.close(fd)
     tmp = Path(tmp)
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
+        with deferred_signals():
+            os.replace(tmp, path)
+    except OSError as exc:
+        hint = " (disk full?)" if enospc(exc) else ""
+        raise W2VError(f"cannot write {path}: {exc.strerror or exc}{hint}; "
+                       f"{'the previous file is unchanged' if path.exists() else 'nothing was written'}") from None
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -56,9 +77,9 @@ def _umask() -> int:
 
 
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write ``array`` as ``.npy`` atomically (never pickled)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+    """Write ``array`` as ``.npy`` atomically (never pickled; a short write is an error)."""
+    with atomic_path(path) as tmp:
+        _write_npy(tmp, array)
 
 
 def save_text(path: str | os.PathLike, text: str) -> None:
@@ -82,29 +103,156 @@ def read_vocab(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
         raise W2VError(f"vocabulary file not found: {path}")
     words: list[str] = []
     counts: list[int] = []
-    with open(path, encoding="utf-8", newline="\n") as fh:
-        for lineno, line in enumerate(fh, 1):
-            line = line.rstrip("\r\n")
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise W2VError(f"{path}:{lineno}: not valid UTF-8: {raw[:60]!r}") from None
             if not line:
                 continue
             word, _, count = line.partition("\t")
             try:
                 counts.append(int(count) if count else 0)
+                if counts[-1] < 0:
+                    raise ValueError
             except ValueError:
-                raise W2VError(f"{path}:{lineno}: bad count {count!r} (expected word<TAB>count)") from None
+                raise W2VError(f"{path}:{lineno}: bad count {count!r} (expected word<TAB>count, count >= 0)") from None
             words.append(word)
     return words, np.asarray(counts, dtype=np.int64)
 
 
-@dataclass
-class Model:
-    """A loaded output directory: the table, its vocabulary and metadata."""
+# -- a model directory, replaced whole or not at all -------------------------------------------------
 
-    embeddings: np.ndarray
-    words: list[str]
-    counts: np.ndarray
-    config: dict = field(default_factory=dict)
-    context: np.ndarray | None = None
+
+def foreign_files(path: str | os.PathLike) -> list[str]:
+    """Names in directory ``path`` that are not part of a w2v model (nor a w2v temporary file)."""
+    path = Path(path)
+    if not path.is_dir():
+        return []
+    return sorted(e.name for e in path.iterdir() if e.name not in MODEL_FILES and not _OURS.match(e.name))
+
+
+def check_output_dir(out: str | os.PathLike, force: bool = False, option: str = "--out") -> Path:
+    """Refuse, before any work, an output directory that cannot or must not be written.
+
+    It must not be a file or lie under one, must be writable (a probe file is created and removed in
+    it or its closest existing ancestor), and, unless ``force``, must be missing, empty or a w2v
+    model directory: a directory holding other files is refused so that nothing of the user's is
+    overwritten. Returns ``out`` as a :class:`~pathlib.Path`.
+    """
+    out = Path(out)
+    if os.path.lexists(out) and not out.is_dir():
+        raise W2VError(f"{option} {out} exists and is not a directory")
+    probe_writable(out, option)
+    if not force:
+        other = foreign_files(out)
+        if other:
+            shown = ", ".join(other[:3]) + (f" and {len(other) - 3} more" if len(other) > 3 else "")
+            raise W2VError(f"{option} {out} is a non-empty directory that is not a w2v model (it holds {shown}); "
+                           "choose another directory, or pass --force to write the model files into it")
+    return out
+
+
+@contextmanager
+def model_writer(out: str | os.PathLike, force: bool = False) -> Iterator[Path]:
+    """Yield an empty temporary directory beside ``out``; on success make it ``out``, whole.
+
+    Write the model's files into the yielded directory. When the block ends without an exception
+    the previous ``out`` (if any) is renamed aside, the new directory renamed to ``out`` and the old
+    one deleted; SIGINT and SIGTERM are held back meanwhile, and a run killed between the two
+    renames is repaired by the next writer (or loader) in the same parent directory. If the block
+    raises, the temporary directory is removed and ``out`` is untouched. With ``force`` and a
+    directory holding files that are not w2v's, the model files are moved into it one by one
+    (each atomically), the user's files are kept, and model files the new model lacks are removed.
+    """
+    out = check_output_dir(out, force)
+    out = Path(os.path.realpath(out) if out.is_symlink() else os.path.abspath(out))  # "." has no name
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(parent)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{owned_prefix('.w2v-tmp')}", dir=parent))
+    except OSError as exc:
+        raise W2VError(f"cannot create {out}: {exc.strerror or exc}") from None
+    try:
+        try:
+            yield tmp
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
+            _fsync_dir_files(tmp)
+            _swap_in(tmp, out)
+            _fsync(out.parent)  # the renames themselves reach the disk
+        except OSError as exc:
+            hint = " (disk full?)" if enospc(exc) else ""
+            kept = "the previous model is unchanged" if out.is_dir() else "nothing was written"
+            raise W2VError(f"cannot save the model to {out}: {exc.strerror or exc}{hint}; {kept}") from None
+    finally:
+        if tmp.exists():
+            with deferred_signals():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fsync_dir_files(path: Path) -> None:
+    """Flush the files' data to disk before they replace a good model (a crash of the machine then
+    finds the old model or the complete new one)."""
+    for entry in path.iterdir():
+        fd = os.open(entry, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # a write error the kernel reports only now (ENOSPC, EIO) fails the save here
+        finally:
+            os.close(fd)
+    _fsync(path)
+
+
+def _fsync(directory: Path) -> None:
+    """fsync a directory, where the file system allows it."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    with deferred_signals():
+        if not os.path.lexists(out):
+            os.rename(tmp, out)
+            return
+        cwd = Path(os.getcwd())
+        if not foreign_files(out) and out != cwd and out not in cwd.parents:  # never pull the cwd away
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}{owned_prefix('.w2v-old')}", dir=out.parent))
+            try:
+                os.rename(out, old / "x")  # a rename into a fresh directory cannot race another writer
+            except OSError:
+                old.rmdir()  # out is a mount point, the current directory, ...: move the files instead
+            else:
+                try:
+                    os.rename(tmp, out)
+                except BaseException:
+                    os.rename(old / "x", out)
+                    old.rmdir()
+                    raise
+                shutil.rmtree(old, ignore_errors=True)
+                return
+        _merge_into(tmp, out)
+
+
+def _merge_into(tmp: Path, out: Path) -> None:
+    """Move the model files from ``tmp`` into the existing directory ``out`` one by one; remove model
+    files of an older model that the new one lacks; keep every other file."""
+    new = {e.name for e in tmp.iterdir()}
+    for name in MODEL_FILES:
+        if name not in new and (out / name).is_file():
+            (out / name).unlink()
+    for name in (*[n for n in MODEL_FILES if n in new and n != CONFIG], CONFIG):  # config last
+        if name in new:
+            os.replace(tmp / name, out / name)
+    tmp.rmdir()
 
 
 def save_model(
@@ -114,42 +262,131 @@ def save_model(
     counts: Sequence[int] | np.ndarray,
     config: dict | None = None,
     context: np.ndarray | None = None,
+    force: bool = False,
 ) -> Path:
-    """Save a table in the common output-directory format; returns the directory."""
+    """Save a table in the common output-directory format; returns the directory.
+
+    The directory is replaced whole or not at all (:func:`model_writer`); a non-empty directory
+    that is not a w2v model is refused unless ``force``.
+    """
     out = Path(out)
     embeddings = np.asarray(embeddings, dtype=np.float32)
     if embeddings.ndim != 2 or embeddings.shape[0] != len(words):
         raise ValueError(f"embeddings shape {embeddings.shape} does not match {len(words)} words")
-    out.mkdir(parents=True, exist_ok=True)
-    save_npy(out / EMBEDDINGS, embeddings)
-    if context is not None:
-        save_npy(out / CONTEXT, np.asarray(context, dtype=np.float32))
-    write_vocab(out / VOCAB, words, counts)
-    save_text(out / CONFIG, to_json(config or {}, sort_keys=True) + "\n")
+    if len(words) != len(counts):
+        raise ValueError("words and counts differ in length")
+    with model_writer(out, force) as tmp:
+        _write_npy(tmp / EMBEDDINGS, embeddings)
+        if context is not None:
+            _write_npy(tmp / CONTEXT, np.asarray(context, dtype=np.float32))
+        (tmp / VOCAB).write_text("".join(f"{w}\t{int(c)}\n" for w, c in zip(words, counts)), encoding="utf-8")
+        (tmp / CONFIG).write_text(to_json(config or {}, sort_keys=True) + "\n", encoding="utf-8")
     return out
 
 
-def load_model(path: str | os.PathLike, mmap: bool = False, context: bool = False) -> Model:
-    """Load an output directory. ``mmap=True`` memory-maps the table (read-only)."""
+def _write_npy(path: Path, array: np.ndarray) -> None:
+    """``np.save`` and a check that the whole array reached the file: numpy writes a real file with
+    ``tofile``, which can lose a failed write (full disk, file-size limit) without raising."""
+    with open(path, "wb") as fh:
+        np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+        fh.flush()
+        expected = fh.tell()
+    if os.path.getsize(path) != expected or expected < array.nbytes:
+        raise OSError(errno.ENOSPC, f"short write: {os.path.getsize(path):,} of {expected:,} bytes", str(path))
+
+
+def read_config(path: str | os.PathLike) -> dict:
+    """Read a model's ``config.json``; a missing file is ``{}``, a damaged one (not UTF-8 JSON holding
+    an object) a one-line :class:`W2VError` naming the file."""
     path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        config = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise W2VError(f"{path} is damaged ({exc}); fix or delete it") from None
+    except OSError as exc:
+        raise W2VError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not isinstance(config, dict):
+        raise W2VError(f"{path} is damaged (a JSON {type(config).__name__}, expected an object); fix or delete it")
+    return config
+
+
+def _load_table(path: Path, mmap: bool) -> np.ndarray:
+    try:
+        table = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise W2VError(f"cannot read {path}: {exc} (damaged or not a .npy file?)") from None
+    if not isinstance(table, np.ndarray) or table.dtype.kind not in "fiu":
+        raise W2VError(f"{path} holds {getattr(table, 'dtype', type(table))}, expected a float32 table")
+    return table
+
+
+def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = False
+               ) -> tuple[np.ndarray, list[str], np.ndarray, dict, np.ndarray | None]:
+    """Read an output directory's files: ``(table, words, counts, config, context or None)``.
+    ``mmap=True`` memory-maps the arrays (read-only). Use :func:`w2v.load` for a table object.
+
+    Refuses (:class:`W2VError`, one line naming the file) a table whose shape disagrees with the
+    vocabulary, a table with a NaN or infinite value (naming the row and its word), and a damaged
+    ``vocab.txt``. A damaged ``config.json`` (metadata only) gives a one-line warning on stderr and
+    an empty config: the table and its words are still good.
+    """
+    path = Path(path)
+    if not path.exists():
+        remove_stale(path.absolute().parent)  # restores a model a killed writer had moved aside
     if not path.is_dir():
         raise W2VError(f"model directory not found: {path} (expected a directory with {EMBEDDINGS} and {VOCAB})")
     emb_path = path / EMBEDDINGS
     if not emb_path.is_file():
         raise W2VError(f"{emb_path} is missing; is {path} a w2v output directory?")
-    try:
-        emb = np.load(emb_path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except ValueError as exc:
-        raise W2VError(f"cannot read {emb_path}: {exc}") from None
+    emb = _load_table(emb_path, mmap)
     words, counts = read_vocab(path / VOCAB)
     if emb.ndim != 2 or emb.shape[0] != len(words):
         raise W2VError(f"{emb_path} has shape {emb.shape} but {path / VOCAB} lists {len(words)} words")
-    cfg_path = path / CONFIG
-    config = json.loads(cfg_path.read_text(encoding="utf-8")) if cfg_path.is_file() else {}
+    if emb.shape[1] == 0:
+        raise W2VError(f"{emb_path} has shape {emb.shape}: vectors of no dimensions")
+    check_finite_rows(emb, words, str(emb_path))
+    try:
+        config = read_config(path / CONFIG)
+    except W2VError as exc:  # the table is fine: load it, say once what is missing (resuming needs the config)
+        print(f"warning: {exc}; loading the table without it", file=sys.stderr)
+        config = {}
     ctx = None
     if context and (path / CONTEXT).is_file():
-        ctx = np.load(path / CONTEXT, mmap_mode="r" if mmap else None, allow_pickle=False)
-    return Model(emb, words, counts, config, ctx)
+        ctx = _load_table(path / CONTEXT, mmap)
+        if ctx.shape != emb.shape:
+            raise W2VError(f"{path / CONTEXT} has shape {ctx.shape}, {emb_path} {emb.shape}")
+        check_finite_rows(ctx, words, str(path / CONTEXT))
+    return emb, words, counts, config, ctx
+
+
+def versions(*modules: str) -> dict:
+    """Versions of w2v, Python, numpy and the named modules (e.g. ``"numba"``), and the platform."""
+    import importlib
+    import platform
+
+    from . import __version__
+
+    out = {"w2v": __version__, "python": platform.python_version(), "numpy": np.__version__}
+    for name in modules:
+        out[name] = getattr(importlib.import_module(name), "__version__", "?")
+    out["platform"] = platform.platform()
+    return out
+
+
+def __getattr__(name: str):
+    # Deprecated names, one release: outdir.Model was a second table type and outdir.load_model a second
+    # loader; w2v.Vectors and w2v.load are the one of each now.
+    if name in ("Model", "load_model"):
+        import importlib
+        import warnings
+
+        warnings.warn(f"w2v.outdir.{name} is deprecated; use w2v.Vectors / w2v.load", DeprecationWarning, stacklevel=2)
+        if name == "Model":
+            return importlib.import_module(".vectors", __package__).Vectors
+        return importlib.import_module(".formats", __package__).load
+    raise AttributeError(f"module 'w2v.outdir' has no attribute {name!r}")
 
 
 def plain(obj):

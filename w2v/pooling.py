@@ -9,7 +9,8 @@ Fusing the lookup and the pooling lets the gradient skip the ``(batch, len, dim)
 for the mean, the pooled vector is ``A @ table[U]`` with ``U`` the distinct ids of the batch and
 ``A`` the sparse ``(batch, |U|)`` matrix of token frequencies over text lengths, so both passes cost
 ``O(distinct tokens x dim)``; for the max, each output receives the gradient of the one row that
-won it (found by comparing with the maximum: no strided ``argmax``). The result is the same function as ``MeanPool(Embedding(ids))`` (checked in the tests) and
+won it (found by comparing with the maximum: no strided ``argmax``). The result is the same
+function as ``MeanPool(Embedding(ids))`` (checked in the tests) and
 the gradient is a :class:`~w2v.layers.SparseGrad` over the rows looked up.
 """
 

@@ -31,13 +31,13 @@ import numpy as np
 from tqdm import tqdm
 
 from . import tokenize as tokenizers
+from .cli import SEED, Options, option
 from .errors import W2VError
-from .export import PADDING, UNKNOWN, AlignReport, align, model_config, table_and_words
+from .export import PAD_ID, POLICIES, RESERVED, UNK_ID, AlignReport, align, with_reserved
+from .formats import load
 from .layers import INIT_SCALE, SGD, Adam, Embedding, Linear, Parameter, SoftmaxCrossEntropy, softmax
-from .pooling import EmbeddingBag
+from .pooling import POOLINGS, EmbeddingBag
 
-PAD_ID = 0
-UNK_ID = 1
 OPTIMIZERS = ("adam", "sgd")
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.5}
 MONITORS = ("loss", "accuracy")
@@ -181,10 +181,10 @@ def build_vocabulary(
     ``min_count`` times get their own index.
     """
     counts = Counter(t for toks in token_lists for t in toks)
-    words = [w for w, c in counts.most_common() if c >= min_count and w not in (PADDING, UNKNOWN)]
+    words = [w for w, c in counts.most_common() if c >= min_count and w not in RESERVED]
     if max_words is not None:
         words = words[:max_words]
-    return [PADDING, UNKNOWN] + words
+    return with_reserved(words)
 
 
 def encode(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str], max_len: int | None = None) -> np.ndarray:
@@ -336,7 +336,7 @@ def fit(
     patience: int = 3,
     min_epochs: int = 1,
     monitor: str = "accuracy",
-    seed: int | None = 0,
+    seed: int | None = SEED,
     progress: bool = True,
 ) -> History:
     """Mini-batch training with early stopping on the validation set.
@@ -435,6 +435,45 @@ class ClassifyResult:
     scale_factor: float = 1.0
 
 
+@dataclass
+class ClassifyConfig(Options):
+    """Every option of the classifier experiment, defined once (``python -m w2v.classify`` is generated from it)."""
+
+    freeze: bool = option(False, "keep the Embedding table fixed (train only the linear layer)")
+    unknown: str = option("random", "with --model: initial row of training words the model lacks",
+                          choices=POLICIES)
+    lowercase_fallback: bool = option(False, "with --model: look missing words up lowercased",
+                                      deprecated=("--lowercase",))
+    extend_vocab: bool = option(False, "with --model: append the model's other words to the word index, so words "
+                                "first seen at test time keep their pre-trained vector instead of [UNK]")
+    dim: int = option(100, "vector length without --model", lo=1, hi=100_000)
+    min_count: int = option(1, "words seen fewer times in training map to [UNK]", lo=1)
+    max_len: int | None = option(None, "cut texts to this many tokens", lo=1, all_zero=True)
+    optimizer: str = option("adam", "optimizer", choices=OPTIMIZERS)
+    lr: float | None = option(None, f"learning rate (default: {DEFAULT_LR['adam']} for adam, "
+                              f"{DEFAULT_LR['sgd']} for sgd)", above=0, hi=100)
+    batch_size: int = option(32, "examples per step", lo=1)
+    epochs: int = option(20, "maximum epochs", lo=1, hi=100_000)
+    patience: int = option(3, "stop after this many epochs without a better validation accuracy (the best "
+                           "epoch's parameters are kept)", lo=1)
+    min_epochs: int = option(1, "never stop before this many epochs", lo=1)
+    monitor: str = option("accuracy", "validation score for early stopping (accuracy: ties broken by the loss; "
+                          "the loss still moves when few examples are held out)", choices=MONITORS)
+    test_size: float = option(0.1, "fraction held out for testing (stratified), without --test", above=0, below=1)
+    val_size: float = option(0.1, "fraction of the training part for early stopping", lo=0, below=1)
+    train_fraction: float = option(1.0, "train on this stratified fraction of the training labels (nested: a "
+                                   "smaller fraction's examples are part of every larger one's; validation taken "
+                                   "from it)", above=0, hi=1)
+    tokenize: str = option(TOKENIZER, "tokenizer (w2v.tokenize); a --model whose config.json records another one "
+                           "is warned about", choices=tuple(tokenizers.TOKENIZERS))
+    pooling: str = option("mean", "combine a text's vectors by their mean, max, or both concatenated (SWEM)",
+                          choices=POOLINGS)
+    scale: str = option("none", "with --model: 'random' rescales the pre-trained table to the random table's "
+                        "standard deviation (0.0289)", choices=SCALES)
+    table_lr: float | None = option(None, "learning rate of the Embedding table (default: --lr)", above=0, hi=100)
+    seed: int = option(SEED, "seed for splits, initialization and shuffling", lo=0, below=2**63)
+
+
 def stratified_split(labels: np.ndarray, fraction: float, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(rest, held_out)`` with about ``fraction`` of each class held out, shuffled."""
     if not 0 < fraction < 1:
@@ -504,14 +543,14 @@ def train_and_evaluate(
     patience: int = 3,
     min_epochs: int = 1,
     monitor: str = "accuracy",
-    seed: int | None = 0,
+    seed: int | None = SEED,
     tokenize: str | None = None,
     progress: bool = False,
 ) -> ClassifyResult:
     """Train on ``train_idx`` (minus a stratified validation part for early stopping), test on ``test_idx``.
 
-    The word index comes from the training part only. ``init`` (a model directory, ``Model``,
-    ``Vectors`` or ``(matrix, words)``) gives the initial table through :func:`w2v.export.align`:
+    The word index comes from the training part only. ``init`` (anything :func:`w2v.vectors.load`
+    takes) gives the initial table through :func:`w2v.export.align`:
     training words the model lacks get the ``unknown`` policy; the ``[UNK]`` row starts at zero.
     ``scale="random"`` then rescales the whole table so its rows have the random table's standard
     deviation (a pre-trained table is often 10x larger, which changes both the linear layer's inputs
@@ -534,19 +573,15 @@ def train_and_evaluate(
     if init is not None:
         source = init
         if extend_vocabulary:
-            source = table_and_words(init)
+            source = load(init, mmap=True)
             known = set(vocabulary)
-            vocabulary = vocabulary + [w for w in source[1] if w not in known]
+            vocabulary = vocabulary + [w for w in source.words if w not in known]
             train_counts = np.concatenate([train_counts, np.zeros(len(vocabulary) - len(train_counts), np.int64)])
         weights, report = align(source, vocabulary, unknown=unknown, seed=seed, lowercase=lowercase,
                                 counts=train_counts, tokenize=tokenize)
-        if extend_vocabulary:  # the pair lost the config: ask the original source
-            report.model_tokenize = tokenizers.of_config(model_config(init))
-            report.tokenize_warning = tokenizers.check_match(report.model_tokenize, tokenize, warn=False) \
-                if tokenize else None
         weights[UNK_ID] = 0.0
         if scale == "random":
-            factor = scale_to_random(weights, np.arange(2, len(vocabulary)))
+            factor = scale_to_random(weights, np.arange(len(RESERVED), len(vocabulary)))
     clf = TextClassifier(len(vocabulary), int(labels.max()) + 1, dim=dim, weights=weights, freeze=freeze,
                          pooling=pooling, seed=seed)
 

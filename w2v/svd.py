@@ -19,22 +19,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
-import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from . import __version__
+from .cli import SEED, add_corpus, add_quiet, option, parser, run_cli
 from .cooc import WEIGHTINGS, cooccurrence
-from .errors import ArgumentParser, W2VError, run_cli
-from .outdir import save_model
+from .encode import open_corpus
+from .errors import W2VError
+from .outdir import check_output_dir, versions
 from .ppmi import ppmi
-from .vocab import encode_corpus
+from .safety import SignalGuard, check_disk, check_finite_rows, check_memory, check_not_input, work_dir
+from .vectors import Vectors
+from .vocab import CorpusOptions, EncodedCorpus, Vocabulary
 
 METHODS = ("svd", "pca")
 SOLVERS = ("arpack", "randomized")
@@ -97,6 +98,9 @@ def svd_embeddings(counts: sp.spmatrix, dim: int = 100, cds: float = 0.75, neg: 
     """
     t0 = time.perf_counter()
     m = ppmi(counts, cds=cds, neg=neg)
+    if m.nnz == 0:
+        raise W2VError(f"the shifted PPMI matrix is all zero: no word pair is associated above log(neg={neg:g}) "
+                       f"({counts.nnz:,} co-occurring pairs); lower --neg or give a larger corpus")
     t1 = time.perf_counter()
     u, s, vt = truncated_svd(m, dim, seed, solver)
     t2 = time.perf_counter()
@@ -132,66 +136,68 @@ def pca_embeddings(counts: sp.spmatrix, dim: int = 100, seed: int = 1) -> tuple[
 
 
 @dataclass
-class FactorResult:
-    """What :func:`build` returns: the table, its words and counts, and the run's metadata."""
+class FactorConfig(CorpusOptions):
+    """Every option of :func:`build`, defined once (the CLI and the validation are generated from it)."""
 
-    embeddings: np.ndarray
-    words: list[str]
-    counts: np.ndarray
-    info: dict
+    method: str = option("svd", "SPPMI-SVD or PCA of log(1+count) rows", choices=METHODS)
+    dim: int = option(100, "vector dimensionality", lo=1, hi=100_000)
+    window: int = option(5, "max context distance", lo=1, hi=10_000)
+    weighting: str = option("linear", "distance weight: linear (w-d+1)/w = word2vec's dynamic window, uniform, "
+                            "harmonic 1/d", choices=WEIGHTINGS)
+    sample: float = option(1e-3, "subsample frequent words like word2vec (0 = off)", lo=0, hi=1, const=1e-3)
+    cds: float = option(0.75, "context-distribution smoothing exponent (svd)", above=0, hi=10)
+    neg: float = option(1.0, "shift PMI by log(neg) (SPPMI; svd)", above=0, hi=1e6)
+    eig: float = option(0.5, "eigenvalue weighting p: W = U * S^p (svd)", lo=0, hi=10)
+    add_context: bool = option(False, "save W + C instead of W (svd)")
+    solver: str = option("arpack", "truncated SVD solver (svd)", choices=SOLVERS)
+    max_vocab: int | None = option(50_000, "keep the N most frequent words", lo=1, all_zero=True)
+    threads: int | None = option(None, "counting threads (default: all cores)", lo=1, hi=4096)
+    seed: int = option(SEED, "seed of subsampling and the SVD start vector", lo=0, below=2**63)
 
 
-def build(
-    corpus: str | os.PathLike,
-    out: str | os.PathLike | None = None,
-    method: str = "svd",
-    dim: int = 100,
-    window: int = 5,
-    weighting: str = "linear",
-    sample: float = 0.0,
-    cds: float = 0.75,
-    neg: float = 1.0,
-    eig: float = 0.5,
-    add_context: bool = False,
-    max_vocab: int | None = 50_000,
-    min_count: int = 5,
-    solver: str = "arpack",
-    seed: int = 1,
-    threads: int | None = None,
-    lowercase: bool = False,
-    max_sentence_length: int = 10_000,
-    progress: bool = True,
-    tokenize: str = "whitespace",
-) -> FactorResult:
+def count_matrix(enc: EncodedCorpus, cfg: FactorConfig, progress: bool = True) -> tuple[sp.csr_matrix, Vocabulary]:
+    """The co-occurrence counts ``build`` factorizes: the ``max_vocab`` most frequent words of ``enc``, windows
+    over its token stream as ``cfg`` says. Returns ``(counts, the words counted)``."""
+    n = len(enc.vocab) if cfg.max_vocab is None else min(len(enc.vocab), cfg.max_vocab)
+    if not 1 <= cfg.dim < n:
+        raise W2VError(f"dim must be below the vocabulary size ({n} words), got {cfg.dim}")
+    counts = cooccurrence(enc.ids, enc.starts, len(enc.vocab), window=cfg.window, weighting=cfg.weighting,
+                          sample=cfg.sample, counts=enc.vocab.counts, max_vocab=n, seed=cfg.seed,
+                          threads=cfg.threads, progress=progress)
+    return counts, Vocabulary(enc.vocab.words[:n], enc.vocab.counts[:n])
+
+
+def build(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progress: bool = True,
+          config: FactorConfig | None = None, cache_dir: str | os.PathLike | None = None, force: bool = False,
+          **options) -> Vectors:
     """Corpus → encode → co-occurrence counts → SPPMI-SVD or PCA → (optionally) a model directory.
 
-    The vocabulary is the trainer's (``min_count``, most frequent first), cut to the
-    ``max_vocab`` most frequent words for the counts and the factorization; the windows are
-    taken over the trainer's token stream (see :func:`w2v.cooc.cooccurrence`).
+    ``options`` are the fields of :class:`FactorConfig` (or pass a validated ``config``). The
+    vocabulary is the trainer's (``min_count``, most frequent first), cut to the ``max_vocab`` most
+    frequent words for the counts and the factorization; the windows are taken over the trainer's
+    token stream (see :func:`w2v.cooc.cooccurrence`). ``corpus`` may be an encoded corpus, and
+    ``cache_dir`` keeps the encoding for later runs, as in :func:`w2v.train.train_embeddings`.
     """
-    if method not in METHODS:
-        raise W2VError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if weighting not in WEIGHTINGS:
-        raise W2VError(f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
-    if dim < 1:
-        raise W2VError(f"dim must be >= 1, got {dim}")
-    if eig < 0:
-        raise W2VError(f"eig must be >= 0, got {eig}")
-    if solver not in SOLVERS:
-        raise W2VError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
-    if cds <= 0 or neg <= 0:
-        raise W2VError("cds and neg must be > 0")
+    cfg = config.validate() if config is not None else FactorConfig.from_kwargs(**options)
+    method, dim = cfg.method, cfg.dim
+    cds, neg, eig, add_context, solver = cfg.cds, cfg.neg, cfg.eig, cfg.add_context, cfg.solver
+    seed = cfg.seed
+    if out is not None:  # before the work: never overwrite an input or a directory of the user's
+        check_not_input({"--out": out}, {"corpus": None if str(corpus) == "-" else corpus})
+        check_output_dir(out, force)
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="w2v-ids-") as workdir:
-        enc = encode_corpus(corpus, workdir, min_count=min_count, lowercase=lowercase,
-                            max_sentence_length=max_sentence_length, progress=progress, tokenize=tokenize)
-        n = len(enc.vocab) if max_vocab is None else min(len(enc.vocab), max_vocab)
-        if not 1 <= dim < n:
-            raise W2VError(f"dim must be below the vocabulary size ({n} words), got {dim}")
+    with SignalGuard(), work_dir() as workdir:  # SIGINT/SIGTERM: clean up and stop (nothing is half-written)
+        enc = open_corpus(corpus, cfg, None, workdir, cache_dir, progress)
         t1 = time.perf_counter()
-        counts = cooccurrence(enc.ids, enc.starts, len(enc.vocab), window=window, weighting=weighting,
-                              sample=sample, counts=enc.vocab.counts, max_vocab=n, seed=seed, threads=threads,
-                              progress=progress)
+        counts, vocab = count_matrix(enc, cfg, progress)
+        n = len(vocab)
+        if counts.nnz == 0:
+            raise W2VError(f"no two words co-occur within --window {cfg.window} in {corpus} "
+                           f"({enc.stats.get('sentences', 0):,} sentences): nothing to factorize. Is the corpus one "
+                           "word a line, or --max-sentence-length too small?")
+        check_memory(3 * n * dim * 8, f"the {n:,} x {dim} factors", "lower --max-vocab or --dim")
+        if out is not None:
+            check_disk(out, n * dim * 4 + n * 24, f"the model ({n:,} x {dim} float32)")
         del enc.ids
     t2 = time.perf_counter()
     if progress:
@@ -203,72 +209,42 @@ def build(
     else:
         vectors, finfo = pca_embeddings(counts, dim, seed)
     t3 = time.perf_counter()
-    words, word_counts = enc.vocab.words[:n], enc.vocab.counts[:n]
+    words, word_counts = vocab.words, vocab.counts
     info = {
-        "method": method, "corpus": str(corpus), "dim": dim, "window": window, "weighting": weighting,
-        "sample": sample, "max_vocab": max_vocab, "min_count": min_count, "seed": seed,
-        "lowercase": lowercase, "tokenize": tokenize, "max_sentence_length": max_sentence_length,
-        **({"cds": cds, "neg": neg, "eig": eig, "add_context": add_context, "solver": solver}
-           if method == "svd" else {}),
+        "corpus": str(corpus),
+        **{k: v for k, v in asdict(cfg).items()
+           if method == "svd" or k not in ("cds", "neg", "eig", "add_context", "solver")},
         "corpus_stats": enc.stats, "cooc_nnz": int(counts.nnz),
         "encode_seconds": round(t1 - t0, 3), "cooc_seconds": round(t2 - t1, 3),
         "factor_seconds": round(t3 - t2, 3), **finfo, "total_seconds": round(time.perf_counter() - t0, 3),
-        "versions": {"w2v": __version__, "python": platform.python_version(), "numpy": np.__version__,
-                     "platform": platform.platform()},
+        "versions": versions("scipy"),
     }
+    check_finite_rows(vectors, words, "the factorization")
+    result = Vectors(vectors, words, word_counts, info)
     if out is not None:
-        save_model(out, vectors, words, word_counts, info)
-    return FactorResult(vectors, words, word_counts, info)
+        result.save(out, force=force)
+    return result
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = ArgumentParser(
-        prog="python -m w2v.svd",
-        description="Count-based word vectors: co-occurrence counts -> (shifted) PPMI -> truncated SVD, "
-        "or PCA of log counts. Saved like a trained table (embeddings.npy, vocab.txt, config.json).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin")
-    p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--method", choices=METHODS, default="svd", help="SPPMI-SVD or PCA of log(1+count) rows")
-    p.add_argument("--dim", type=int, default=100, help="vector dimensionality")
-    p.add_argument("--window", type=int, default=5, help="max context distance")
-    p.add_argument("--weighting", choices=WEIGHTINGS, default="linear",
-                   help="distance weight: linear (w-d+1)/w = word2vec's dynamic window, uniform, harmonic 1/d")
-    p.add_argument("--sample", type=float, nargs="?", const=1e-3, default=0.0,
-                   help="subsample frequent words like word2vec (bare --sample: 1e-3; 0: off)")
-    p.add_argument("--cds", type=float, default=0.75, help="context-distribution smoothing exponent (svd)")
-    p.add_argument("--neg", type=float, default=1.0, help="shift PMI by log(neg) (SPPMI; svd)")
-    p.add_argument("--eig", type=float, default=0.5, help="eigenvalue weighting p: W = U * S^p (svd)")
-    p.add_argument("--add-context", action="store_true", help="save W + C instead of W (svd)")
-    p.add_argument("--solver", choices=SOLVERS, default="arpack", help="truncated SVD solver (svd)")
-    p.add_argument("--max-vocab", type=int, default=50_000, help="keep the N most frequent words (0: all)")
-    p.add_argument("--min-count", type=int, default=5, help="drop words rarer than this")
-    p.add_argument("--lowercase", action="store_true", help="lowercase the text before tokenizing")
-    p.add_argument("--threads", type=int, default=None, help="counting threads (default: all cores)")
-    p.add_argument("--seed", type=int, default=1, help="seed of subsampling and the SVD start vector")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p = parser("w2v.svd", "Count-based word vectors: co-occurrence counts -> (shifted) PPMI -> truncated SVD, "
+               "or PCA of log counts. Saved like a trained table (embeddings.npy, vocab.txt, config.json).")
+    add_corpus(p)
+    FactorConfig.add_arguments(p)
+    add_quiet(p)
+    p.add_argument("--force", action="store_true",
+                   help="write into --out even if it is a non-empty directory that is not a w2v model")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.max_vocab < 0:
-        raise W2VError(f"--max-vocab must be >= 0, got {args.max_vocab}")
-    if args.threads is not None and args.threads < 1:
-        raise W2VError(f"--threads must be >= 1, got {args.threads}")
-    if args.sample < 0:
-        raise W2VError(f"--sample must be >= 0, got {args.sample}")
+    cfg = FactorConfig.from_args(args)
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise W2VError(f"--out {out} exists and is not a directory")
-    res = build(args.corpus, out, method=args.method, dim=args.dim, window=args.window, weighting=args.weighting,
-                sample=args.sample, cds=args.cds, neg=args.neg, eig=args.eig, add_context=args.add_context,
-                max_vocab=args.max_vocab or None, min_count=args.min_count, solver=args.solver, seed=args.seed,
-                threads=args.threads, lowercase=args.lowercase, progress=not args.quiet)
+    res = build(args.corpus, out, progress=not args.quiet, config=cfg, cache_dir=args.cache_dir, force=args.force)
     if not args.quiet:
         i = res.info
-        print(f"{args.method}: {len(res.words):,} words x {args.dim} dims, {i['cooc_nnz']:,} co-occurring pairs; "
+        print(f"{cfg.method}: {len(res):,} words x {cfg.dim} dims, {i['cooc_nnz']:,} co-occurring pairs; "
               f"encode {i['encode_seconds']:.1f}s, count {i['cooc_seconds']:.1f}s, "
               f"factorize {i['factor_seconds']:.1f}s -> {out}/", file=sys.stderr)
     return 0

@@ -13,74 +13,57 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
+import shutil
+import signal
 import sys
 import tempfile
 import threading
 import time
-import types
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import __version__
-from .errors import ArgumentParser, W2VError, run_cli
-from .outdir import save_model
-from .tokenize import TOKENIZERS
-from .vocab import EncodedCorpus, Vocabulary, encode_corpus, keep_probabilities, noise_distribution
+from .cli import SEED, add_corpus, add_quiet, option, parser, run_cli
+from .corpus import list_files
+from .encode import is_encoded, open_corpus
+from .errors import Interrupted, W2VError
+from .outdir import CONFIG, EMBEDDINGS, check_output_dir, read_config, versions
+from .resume import RunState, load_run, partial_info, resume_options
+from .safety import SignalGuard, check_disk, check_memory, check_not_input, enospc, human, probe_writable, work_dir
+from .vectors import Vectors
+from .vocab import CorpusOptions, EncodedCorpus, keep_probabilities, noise_distribution
 
 JOB_WORDS = 10_000
+PARTIAL_SUFFIX = ".partial"  #: a partial run beside a complete model goes to <out>.partial
 
 
 @dataclass
-class TrainConfig:
-    """Every training hyperparameter, validated in one place (:meth:`validate`)."""
+class TrainConfig(CorpusOptions):
+    """Every training hyperparameter, defined once: default, bounds and help (the CLI is generated)."""
 
-    dim: int = 100
-    window: int = 5
-    negative: int = 5
-    epochs: int = 5
-    alpha: float = 0.025
-    min_alpha: float = 0.0001
-    sample: float = 1e-3
-    ns_exponent: float = 0.75
-    min_count: int = 5
-    max_vocab: int | None = None
-    cbow: bool = False
-    shared_negatives: bool = True
-    threads: int = os.cpu_count() or 1
-    seed: int = 1
-    lowercase: bool = False
-    max_sentence_length: int = 10_000
-    save_context: bool = False
-    tokenize: str = "whitespace"
+    dim: int = option(100, "vector dimensionality", lo=1, hi=100_000)
+    window: int = option(5, "max context distance (reduced at random)", lo=1, hi=10_000)
+    negative: int = option(5, "noise words per positive pair", lo=0, hi=1_000)
+    epochs: int = option(5, "passes over the corpus", lo=1, hi=100_000)
+    alpha: float = option(0.025, "initial learning rate", above=0, below=1)
+    min_alpha: float = option(0.0001, "final learning rate", lo=0, below=1)
+    sample: float = option(1e-3, "subsampling threshold (0 = off)", lo=0, hi=1)
+    ns_exponent: float = option(0.75, "noise distribution exponent", lo=-10, hi=10)
+    max_vocab: int | None = option(None, "keep only the N most frequent words", lo=1, all_zero=True)
+    cbow: bool = option(False, "CBOW (mean of context) instead of skip-gram")
+    shared_negatives: bool = option(
+        True, "skip-gram: fresh noise words for every (centre, context) pair, as word2vec's C code (default: one "
+        "set per centre word, shared by its context words; Ji et al. 2016)", flag="--per-pair-negatives")
+    threads: int = option(os.cpu_count() or 1, "worker threads", lo=1, hi=4096)
+    seed: int = option(SEED, "random seed", lo=0, below=2**63)
+    save_context: bool = option(False, "also save the output vectors (context.npy)")
 
-    def validate(self) -> TrainConfig:
-        """Raise :class:`W2VError` naming the first invalid option and how to fix it."""
-        checks = [
-            (self.dim > 0, "dim must be > 0"),
-            (self.window >= 1, "window must be >= 1"),
-            (self.negative >= 0, "negative must be >= 0"),
-            (self.epochs >= 1, "epochs must be >= 1"),
-            (self.alpha > 0, "alpha must be > 0"),
-            (0 <= self.min_alpha <= self.alpha, "min_alpha must be between 0 and alpha"),
-            (self.sample >= 0, "sample must be >= 0 (0 disables subsampling)"),
-            (np.isfinite(self.ns_exponent), "ns_exponent must be a finite number"),
-            (self.min_count >= 1, "min_count must be >= 1"),
-            (self.max_vocab is None or self.max_vocab >= 1, "max_vocab must be >= 1"),
-            (self.threads >= 1, "threads must be >= 1"),
-            (self.max_sentence_length >= 1, "max_sentence_length must be >= 1"),
-            (self.seed >= 0, "seed must be >= 0"),
-            (self.tokenize in TOKENIZERS, f"tokenize must be one of {', '.join(TOKENIZERS)}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                name = message.split()[0]
-                value = getattr(self, name)
-                raise W2VError(f"invalid --{name.replace('_', '-')} {value}: {message}")
-        return self
+    def check(self) -> None:
+        if self.min_alpha > self.alpha:
+            self.fail("min_alpha", f"must not exceed --alpha {self.alpha}")
 
 
 def job_bounds(starts: np.ndarray, job_words: int = JOB_WORDS) -> np.ndarray:
@@ -93,56 +76,65 @@ def job_bounds(starts: np.ndarray, job_words: int = JOB_WORDS) -> np.ndarray:
     return np.concatenate([[0], cuts, [n_sent]]).astype(np.int64)
 
 
-@dataclass
-class TrainResult:
-    """What :func:`train` returns: the table, its vocabulary and the run's metadata."""
+def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: RunState | None = None,
+                should_stop: Callable[[], bool] = lambda: False,
+                on_epoch: Callable[[RunState], None] | None = None) -> tuple[RunState, dict]:
+    """Run the epochs from ``state`` (default: fresh tables) until done or ``should_stop()``.
 
-    embeddings: np.ndarray
-    vocab: Vocabulary
-    context: np.ndarray
-    info: dict
-
-
-def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[np.ndarray, np.ndarray, dict]:
+    ``should_stop`` is polled before each job is handed out: the jobs already running finish, and
+    the returned state's ``(epoch, job)`` is the first job not run. ``on_epoch`` is called with the
+    state after every epoch but the last (checkpoints).
+    """
     from . import kernels  # imported here: numba compiles on first use, not on `import w2v`
 
     V, dim = len(enc.vocab), cfg.dim
-    rng = np.random.default_rng(cfg.seed)
-    syn0 = ((rng.random((V, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
-    syn1 = np.zeros((V, dim), dtype=np.float32)
+    if state is None:
+        rng = np.random.default_rng(cfg.seed)
+        syn0 = ((rng.random((V, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+        syn1 = np.zeros((V, dim), dtype=np.float32)
+        state = RunState(syn0, syn1)
+    syn0, syn1 = state.syn0, state.syn1
     keep = keep_probabilities(enc.vocab.counts, cfg.sample)
-    alias_prob, alias_idx = kernels.build_alias(noise_distribution(enc.vocab.counts, cfg.ns_exponent))
+    noise = noise_distribution(enc.vocab.counts, cfg.ns_exponent)
+    if not np.isfinite(noise).all():
+        raise W2VError(f"invalid --ns-exponent {cfg.ns_exponent}: the noise distribution count**exponent "
+                       "overflows; use a value near 0.75")
+    alias_prob, alias_idx = kernels.build_alias(noise)
     bounds = job_bounds(enc.starts)
     n_jobs = len(bounds) - 1
     corpus_words = len(enc.ids)
     total_words = cfg.epochs * corpus_words
 
-    epoch_loss: list[float] = []
-    epoch_seconds: list[float] = []
-    words_trained = 0
     bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="train", disable=None if progress else True,
                dynamic_ncols=True, smoothing=0.1)
+    bar.update(state.epoch * corpus_words + (int(enc.starts[bounds[state.job]]) if state.job < n_jobs else 0))
     # An empty job first: numba compiles (or loads its cache) here, outside the timed epochs.
     t_compile = time.perf_counter()
     kernels.train_job(syn0, syn1, enc.ids, enc.starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
                       cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha, 0, total_words, 0)
     compile_seconds = time.perf_counter() - t_compile
     t_start = time.perf_counter()
-    for epoch in range(cfg.epochs):
+    stopped = False
+    for epoch in range(state.epoch, cfg.epochs):
         t_epoch = time.perf_counter()
         lock = threading.Lock()
-        next_job = iter(range(n_jobs))
+        first = state.job if epoch == state.epoch else 0
+        next_job = iter(range(first, n_jobs))
+        handed = [first]  # jobs handed out so far: every one handed out is finished before we stop
         tally = np.zeros((cfg.threads, 4), dtype=np.float64)  # nll, pairs, words, trained
+        if first:
+            tally[0] = state.tally
         errors: list[BaseException] = []
 
         def worker(tid: int, epoch: int = epoch, next_job=next_job, lock=lock, tally=tally,
-                   errors=errors) -> None:
+                   errors=errors, handed=handed) -> None:
             try:
                 while True:
                     with lock:
-                        j = next(next_job, None)
-                    if j is None:
-                        return
+                        j = None if should_stop() else next(next_job, None)
+                        if j is None:
+                            return
+                        handed[0] = j + 1
                     s0, s1 = int(bounds[j]), int(bounds[j + 1])
                     seed = (cfg.seed * 1_000_003 + epoch) * 10_000_019 + j
                     nll, pairs, done, trained = kernels.train_job(
@@ -152,13 +144,16 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
                         seed % (1 << 63),
                     )
                     tally[tid] += (nll, pairs, done, trained)
+            except ArithmeticError:  # the tables overflowed: a learning rate far too large
+                errors.append(W2VError(f"training diverged in epoch {epoch + 1} (arithmetic error in the "
+                                       f"kernel); lower --alpha (now {cfg.alpha})"))
             except BaseException as exc:  # surfaced in the main thread
                 errors.append(exc)
 
         threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(cfg.threads)]
         for t in threads:
             t.start()
-        shown = 0
+        shown = int(tally[:, 2].sum())
         while any(t.is_alive() for t in threads):
             threads[0].join(0.1)
             done = int(tally[:, 2].sum())
@@ -175,69 +170,219 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool) -> tuple[n
         if errors:
             raise errors[0]
         bar.update(int(tally[:, 2].sum()) - shown)
-        epoch_loss.append(float(tally[:, 0].sum() / max(tally[:, 1].sum(), 1)))
-        epoch_seconds.append(time.perf_counter() - t_epoch)
-        words_trained += int(tally[:, 3].sum())
+        totals = tally.sum(axis=0) if cfg.threads > 1 else tally[0]
+        if handed[0] < n_jobs:  # stopped inside the epoch
+            state.epoch, state.job, state.tally = epoch, handed[0], [float(x) for x in totals]
+            stopped = True
+            break
+        state.epoch_seconds.append(time.perf_counter() - t_epoch)
+        _check_epoch(syn0, syn1, totals, epoch, cfg, enc)
+        state.epoch_loss.append(float(totals[0] / max(totals[1], 1)))
+        state.words_trained += int(totals[3])
+        state.epoch, state.job, state.tally = epoch + 1, 0, [0.0, 0.0, 0.0, 0.0]
+        if on_epoch is not None and epoch + 1 < cfg.epochs and not should_stop():
+            on_epoch(state)
     bar.close()
     seconds = time.perf_counter() - t_start
     info = {
-        "epoch_loss": epoch_loss,
-        "epoch_seconds": [round(s, 3) for s in epoch_seconds],
+        "epoch_loss": state.epoch_loss,
+        "epoch_seconds": [round(s, 3) for s in state.epoch_seconds],
         "train_seconds": round(seconds, 3),
         "words_per_second": round(total_words / max(seconds, 1e-9)),
-        "words_trained_after_subsampling": words_trained,
+        "words_trained_after_subsampling": state.words_trained,
         "jobs_per_epoch": n_jobs,
         "compile_seconds": round(compile_seconds, 3),
     }
-    return syn0, syn1, info
+    if stopped or state.epoch < cfg.epochs:
+        words_done = state.epoch * corpus_words + (int(enc.starts[bounds[state.job]]) if state.job < n_jobs else 0)
+        info["partial"] = partial_info(state, n_jobs, words_done, total_words, "")
+    return state, info
 
 
-def train(corpus: str | os.PathLike, out: str | os.PathLike | None = None, progress: bool = True,
-          cache_dir: str | os.PathLike | None = None, **options) -> TrainResult:
-    """Learn an embedding table from ``corpus`` (file, directory or ``-``).
+def _check_epoch(syn0: np.ndarray, syn1: np.ndarray, totals: np.ndarray, epoch: int, cfg: TrainConfig,
+                 enc: EncodedCorpus) -> None:
+    """After an epoch: refuse a run that trained nothing or whose tables are no longer finite."""
+    if totals[1] == 0:
+        st = enc.stats
+        raise W2VError(
+            f"training updated nothing: no word had a context word in epoch {epoch + 1} "
+            f"({st.get('kept_tokens', 0):,} kept tokens in {st.get('sentences', 0):,} sentences; a sentence needs "
+            f"two kept words). Is the corpus one word a line, or --max-sentence-length ({cfg.max_sentence_length}) "
+            f"or --min-count ({cfg.min_count}) too small, or does --sample ({cfg.sample:g}) drop nearly every word "
+            "of a tiny corpus?")
+    for name, table in (("input", syn0), ("output", syn1)):
+        if not np.isfinite(np.sum(table, dtype=np.float64)):  # one pass, no temporary the size of the table
+            raise W2VError(f"training diverged: the {name} vectors hold NaN or infinity after epoch {epoch + 1}; "
+                           f"lower --alpha (now {cfg.alpha})")
 
-    ``options`` are the fields of :class:`TrainConfig` (``dim``, ``window``, ``negative``,
-    ``epochs``, ``alpha``, ``min_alpha``, ``sample``, ``ns_exponent``, ``min_count``,
-    ``max_vocab``, ``cbow``, ``shared_negatives``, ``threads``, ``seed``, ``lowercase``,
-    ``max_sentence_length``, ``save_context``, ``tokenize``). With ``out``, the table is also saved there
-    (``embeddings.npy``, ``vocab.txt``, ``config.json``; ``context.npy`` with
-    ``save_context``). The encoded ids live in a temporary directory under ``cache_dir``
-    (default: the system's) and are removed afterwards.
+
+def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | None = None, progress: bool = True,
+                     cache_dir: str | os.PathLike | None = None, config: TrainConfig | None = None,
+                     force: bool = False, checkpoint: bool = False, resume: str | os.PathLike | None = None,
+                     stop: Callable[[], bool] | None = None, **options) -> Vectors:
+    """Learn an embedding table from ``corpus`` (file, directory or ``-``); returns it as :class:`Vectors`
+    (``matrix``, ``words``, ``counts``, the run's ``info`` and the output vectors as ``context``).
+
+    ``options`` are the fields of :class:`TrainConfig` (``dim``, ``window``, ``negative``, ``epochs``,
+    ``alpha``, ``cbow``, ``threads``, ``seed`` ...), or pass a validated ``config``. With ``out``, the
+    table is also saved there (``embeddings.npy``, ``vocab.txt``, ``config.json``; ``context.npy`` with
+    ``save_context``), replacing the directory whole; a non-empty directory that is not a w2v model is
+    refused unless ``force``. The output location, free space and memory are checked before the work
+    (:mod:`w2v.safety`). ``corpus`` may also be an encoded corpus (``python -m w2v.encode``); with
+    ``cache_dir`` the encoding is kept there and reused by later runs on the same files.
+
+    ``checkpoint=True`` saves the run to ``out`` after every epoch as a partial model; ``resume=DIR``
+    continues a partial or checkpointed run saved in ``DIR`` with its options (``corpus`` may be None
+    to use the saved corpus path; only ``threads`` may change). SIGINT and SIGTERM (and ``stop()``
+    turning true, polled between jobs) stop the run after the current jobs: a partial model is saved to
+    ``out`` and :class:`~w2v.errors.Interrupted` is raised (its ``result`` holds the partial table).
     """
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise W2VError(f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
-    cfg = TrainConfig(**options).validate()
+    if config is not None and options:
+        raise W2VError("give either config or keyword options, not both")
+    start = None
+    if resume is not None:
+        if config is not None:
+            raise W2VError("resume keeps the saved options: pass only keyword options that may change (threads)")
+        given = options
+        saved_config, saved_words, saved_counts, start = load_run(resume)
+        cfg = TrainConfig.from_kwargs(**resume_options(saved_config, given, TrainConfig, resume))
+        corpus = corpus if corpus is not None else saved_config.get("corpus")
+    else:
+        cfg = config.validate() if config is not None else TrainConfig.from_kwargs(**options)
+    if corpus is None:
+        raise W2VError("no corpus given")
+    if checkpoint and out is None:
+        raise W2VError("--checkpoint needs an output directory (--out)")
+    _check_paths(corpus, out, cache_dir, force, resume)
+    partial_out = partial_dir(out, resume)
+    beside = partial_out is not None and os.path.realpath(partial_out) != os.path.realpath(out)
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="w2v-ids-", dir=cache_dir) as workdir:
-        enc = encode_corpus(corpus, workdir, cfg.min_count, cfg.max_vocab, cfg.lowercase,
-                            cfg.max_sentence_length, progress, tokenize=cfg.tokenize)
-        if progress and enc.stats["invalid_utf8"]:
-            print(f"warning: replaced {enc.stats['invalid_utf8']} invalid UTF-8 sequence(s) in {corpus}",
-                  file=sys.stderr)
-        syn0, syn1, run_info = _run_epochs(enc, cfg, progress)
-        del enc.ids
-    info = {
-        "method": "cbow" if cfg.cbow else "sgns",
-        "corpus": str(corpus),
-        **asdict(cfg),
-        "corpus_stats": enc.stats,
-        **run_info,
-        "total_seconds": round(time.perf_counter() - t0, 3),
-        "versions": _versions(),
-    }
-    result = TrainResult(syn0, enc.vocab, syn1, info)
-    if out is not None:
-        save_model(out, syn0, enc.vocab.words, enc.vocab.counts, info, syn1 if cfg.save_context else None)
+    with SignalGuard() as guard:
+        should_stop = guard.requested if stop is None else (lambda: guard.requested() or stop())
+        with work_dir() as workdir:
+            try:
+                enc = open_corpus(corpus, cfg, cfg.max_vocab, workdir, cache_dir, progress)
+            except OSError as exc:
+                raise W2VError(f"cannot write the encoded corpus ({exc.filename or workdir}): {exc.strerror or exc}"
+                               f"{'; free space there' if enospc(exc) else ''}") from None
+            if progress and enc.stats.get("invalid_utf8"):
+                print(f"warning: replaced {enc.stats['invalid_utf8']} invalid UTF-8 sequence(s) in {corpus}",
+                      file=sys.stderr)
+            if start is not None and (enc.vocab.words != saved_words or
+                                      not np.array_equal(enc.vocab.counts, saved_counts)):
+                raise W2VError(f"the corpus {corpus} is not the one the run in {resume} was trained on "
+                               "(its vocabulary or counts differ)")
+            _check_resources(len(enc.vocab), cfg, out, checkpoint)
+            n_jobs = len(job_bounds(enc.starts)) - 1
+
+            def make(state: RunState, run_info: dict) -> Vectors:
+                info = {"method": "cbow" if cfg.cbow else "sgns", "corpus": str(corpus), **asdict(cfg),
+                        "corpus_stats": enc.stats, **run_info, "total_seconds": round(time.perf_counter() - t0, 3),
+                        "versions": versions("numba")}
+                return Vectors(state.syn0, enc.vocab.words, enc.vocab.counts, info, context=state.syn1)
+
+            def save_partial(state: RunState, run_info: dict, reason: str) -> None:
+                vec = make(state, run_info)
+                vec.info["partial"] = {**vec.info.get("partial", {}), "reason": reason}
+                vec.info["resume_state"] = state.to_config()
+                vec.save(partial_out, context=True, force=force)
+
+            def on_epoch(state: RunState) -> None:
+                words = state.epoch * len(enc.ids)
+                save_partial(state, {"partial": partial_info(state, n_jobs, words, cfg.epochs * len(enc.ids),
+                                                             "checkpoint")}, "checkpoint")
+
+            with guard.stopping():
+                state, run_info = _run_epochs(enc, cfg, progress, start, should_stop,
+                                              on_epoch if checkpoint else None)
+                del enc.ids
+                result = make(state, run_info)
+                if "partial" in run_info:
+                    reason = guard.name or "stop()"
+                    if out is not None:
+                        save_partial(state, run_info, reason)
+                    p = run_info["partial"]
+                    kept = f"; the previous model in {out} is untouched" if beside else ""
+                    where = (f"partial model saved to {partial_out}{kept} (resume with: python -m w2v.train "
+                             f"--resume {partial_out})" if out is not None else "nothing saved (no output directory)")
+                    raise Interrupted(f"interrupted by {reason} after {p['epochs_done']} of {cfg.epochs} epochs "
+                                      f"and {p['jobs_done']} of {p['jobs_per_epoch']} jobs of the next; {where}",
+                                      guard.signum or signal.SIGINT, result)
+                if out is not None:
+                    result.save(out, context=cfg.save_context, force=force)
+                    if beside and partial_out.is_dir() and (checkpoint or resume is not None):
+                        shutil.rmtree(partial_out, ignore_errors=True)  # its run is complete now
+        if guard.requested():  # a signal during the final save: the model is complete, but say so
+            raise Interrupted(f"interrupted by {guard.name} as the run ended; the model in {out} is complete",
+                              guard.signum, result)
     return result
 
 
-def _versions() -> dict:
-    import numba
+def partial_dir(out: str | os.PathLike | None, resume: str | os.PathLike | None = None) -> Path | None:
+    """Where a stopped or checkpointed run is saved: ``out`` itself, unless ``out`` holds a complete model
+    (which a partial run must not replace), then the sibling ``<out>.partial``."""
+    if out is None:
+        return None
+    out = Path(out)
+    if resume is not None and os.path.realpath(resume) == os.path.realpath(out):
+        return out
+    if not (out / CONFIG).is_file() and not (out / EMBEDDINGS).is_file():
+        return out
+    try:
+        complete = "partial" not in read_config(out / CONFIG)
+    except W2VError:
+        complete = True
+    absolute = Path(os.path.abspath(out))  # "." has no name to add .partial to
+    return absolute.with_name(absolute.name + PARTIAL_SUFFIX) if complete else out
 
-    return {"w2v": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "numba": numba.__version__, "platform": platform.platform()}
+
+def _check_paths(corpus, out, cache_dir, force: bool, resume) -> None:
+    """Refuse, before any work, outputs that would overwrite an input or cannot be written."""
+    corpus_path = None if str(corpus) == "-" else corpus
+    if out is not None:
+        check_not_input({"--out": out}, {"corpus": corpus_path})
+        if resume is None or os.path.realpath(out) != os.path.realpath(resume):
+            check_output_dir(out, force)
+        else:
+            probe_writable(out, "--out")
+    if cache_dir is not None:
+        if Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+            raise W2VError(f"--cache-dir {cache_dir} is not a directory")
+        cache, target = Path(os.path.realpath(cache_dir)), Path(os.path.realpath(out)) if out is not None else None
+        if target is not None and (cache == target or target in cache.parents):
+            raise W2VError(f"--cache-dir {cache_dir} lies inside --out {out}, which is replaced when the model is "
+                           "saved; choose a --cache-dir outside it")
+        probe_writable(cache_dir, "--cache-dir")
+    scratch = tempfile.gettempdir()
+    probe_writable(scratch, "the temporary directory (TMPDIR)")
+    if corpus_path is not None and not is_encoded(corpus_path):
+        files = list_files(corpus_path)
+        size = sum(p.stat().st_size * (3 if p.suffix.lower() in (".gz", ".bz2", ".xz") else 1) for p in files)
+        tokens = size // 6  # English text averages about 6 bytes a token
+        what = f"the encoded corpus (~{tokens:,} tokens estimated from {human(size)} of text, 4 bytes a token"
+        check_disk(scratch, 8 * tokens, what + ", twice while encoding)", "set TMPDIR to a larger disk")
+        if cache_dir is not None:
+            check_disk(cache_dir, 4 * tokens, what + ")", "use a --cache-dir on a larger disk")
+
+
+def _check_resources(vocab_size: int, cfg: TrainConfig, out, checkpoint: bool) -> None:
+    """Refuse, before the tables are allocated, a run whose tables do not fit in memory or whose
+    model does not fit on the output disk."""
+    table = vocab_size * cfg.dim * 4
+    check_memory(2 * table, f"the input and output tables ({vocab_size:,} words x {cfg.dim} dims x 4 bytes x 2)",
+                 "lower --dim or --max-vocab, or raise --min-count")
+    if out is not None:
+        n_tables = 2 if (cfg.save_context or checkpoint) else 1
+        need = n_tables * table + vocab_size * 24
+        check_disk(out, need, f"the model ({n_tables} table(s) of {vocab_size:,} x {cfg.dim} float32)")
+
+
+def train(*args, **kwargs) -> Vectors:
+    """Deprecated name of :func:`train_embeddings` (``w2v.train`` is the module ``python -m w2v.train`` runs)."""
+    import warnings
+
+    warnings.warn("w2v.train.train is deprecated; use w2v.train_embeddings", DeprecationWarning, stacklevel=2)
+    return train_embeddings(*args, **kwargs)
 
 
 def default_out(corpus: str) -> Path:
@@ -251,81 +396,52 @@ def default_out(corpus: str) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d = TrainConfig()
-    p = ArgumentParser(
-        prog="python -m w2v.train",
-        description="Learn a word-embedding table with skip-gram negative sampling (or CBOW).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin")
-    p.add_argument("--out", help="output directory (default: <corpus name>-w2v)")
-    p.add_argument("--dim", type=int, default=d.dim, help="vector dimensionality")
-    p.add_argument("--window", type=int, default=d.window, help="max context distance (reduced at random)")
-    p.add_argument("--negative", type=int, default=d.negative, help="noise words per positive pair")
-    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the corpus")
-    p.add_argument("--alpha", type=float, default=d.alpha, help="initial learning rate")
-    p.add_argument("--min-alpha", type=float, default=d.min_alpha, help="final learning rate")
-    p.add_argument("--sample", type=float, default=d.sample, help="subsampling threshold (0 = off)")
-    p.add_argument("--ns-exponent", type=float, default=d.ns_exponent, help="noise distribution exponent")
-    p.add_argument("--min-count", type=int, default=d.min_count, help="drop words rarer than this")
-    p.add_argument("--max-vocab", type=int, default=None, help="keep only the N most frequent words")
-    p.add_argument("--cbow", action="store_true", help="CBOW (mean of context) instead of skip-gram")
-    p.add_argument("--per-pair-negatives", dest="shared_negatives", action="store_false",
-                   help="skip-gram: fresh noise words for every (centre, context) pair, as word2vec's C code "
-                        "(default: one set per centre word, shared by its context words; Ji et al. 2016)")
-    p.add_argument("--threads", type=int, default=d.threads, help="worker threads")
-    p.add_argument("--seed", type=int, default=d.seed, help="random seed")
-    p.add_argument("--lowercase", action="store_true", help="lowercase the text before tokenizing")
-    p.add_argument("--tokenize", choices=list(TOKENIZERS), default=d.tokenize,
-                   help="how lines become tokens: whitespace (text8-style corpora), words (lowercased words with "
-                   "inner apostrophes and punctuation marks: raw text, the classifier's rule), words-cased")
-    p.add_argument("--max-sentence-length", type=int, default=d.max_sentence_length,
-                   help="cut longer lines into chunks of this many tokens")
-    p.add_argument("--save-context", action="store_true", help="also save the output vectors (context.npy)")
-    p.add_argument("--cache-dir", help="where to keep the encoded corpus while training (default: system temp)")
+    p = parser("w2v.train", "Learn a word-embedding table with skip-gram negative sampling (or CBOW).")
+    add_corpus(p, "output directory (default: <corpus name>-w2v; with --resume: DIR)", optional=True)
+    TrainConfig.add_arguments(p)
     p.add_argument("--neighbors", nargs="*", default=None, metavar="WORD",
                    help="after training, print nearest neighbours of these words")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    add_quiet(p)
+    p.add_argument("--force", action="store_true",
+                   help="write into --out even if it is a non-empty directory that is not a w2v model "
+                        "(its other files are kept)")
+    p.add_argument("--checkpoint", action="store_true",
+                   help="save the run to --out after every epoch (a partial model --resume continues)")
+    p.add_argument("--resume", metavar="DIR",
+                   help="continue the partial or checkpointed run saved in DIR with its options (only --threads "
+                        "may change; CORPUS defaults to the saved one). SIGINT/SIGTERM save such a partial run.")
     return p
 
 
-def _neighbours(emb: np.ndarray, vocab: Vocabulary, words: list[str], topn: int = 8) -> list[str]:
-    from .vectors import Vectors
-
-    vec = Vectors(emb, vocab.words, vocab.counts)
+def _neighbours(vec: Vectors, words: list[str], topn: int = 8) -> list[str]:
     return [f"{w}: " + ", ".join(f"{n} {c:.2f}" for n, c in vec.most_similar(w, topn=topn)) if w in vec
             else f"{w}: not in vocabulary" for w in words]
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    opts = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
-    out = Path(args.out) if args.out else default_out(args.corpus)
-    if out.exists() and not out.is_dir():
-        raise W2VError(f"--out {out} exists and is not a directory")
-    if args.cache_dir and not Path(args.cache_dir).is_dir():
-        raise W2VError(f"--cache-dir {args.cache_dir} is not a directory")
-    result = train(args.corpus, out=out, progress=not args.quiet, cache_dir=args.cache_dir, **opts)
+    p = build_parser()
+    args = p.parse_args(argv)
+    common = dict(progress=not args.quiet, cache_dir=args.cache_dir, force=args.force, checkpoint=args.checkpoint)
+    if args.resume:  # only the options given on the command line (they must agree with the saved run)
+        given = {f.name: getattr(args, f.name) for f in TrainConfig.options()
+                 if getattr(args, f.name) != p.get_default(f.name)}
+        out = Path(args.out) if args.out else Path(args.resume.rstrip("/").removesuffix(PARTIAL_SUFFIX))
+        result = train_embeddings(args.corpus, out=out, resume=args.resume, **common, **given)
+    else:
+        if args.corpus is None:
+            raise W2VError("the following arguments are required: corpus")
+        out = Path(args.out) if args.out else default_out(args.corpus)
+        result = train_embeddings(args.corpus, out=out, config=TrainConfig.from_args(args), **common)
     if not args.quiet:
         info = result.info
         st = info["corpus_stats"]
-        print(f"{info['method']}: {st['tokens']:,} tokens, {len(result.vocab):,} words x {args.dim} dims, "
+        print(f"{info['method']}: {st['tokens']:,} tokens, {len(result):,} words x {result.dim} dims, "
               f"{info['epochs']} epochs in {info['train_seconds']:.1f}s "
               f"({info['words_per_second']:,.0f} words/s), final loss {info['epoch_loss'][-1]:.4f} -> {out}/")
     if args.neighbors:
-        print("\n".join(_neighbours(result.embeddings, result.vocab, args.neighbors)))
+        print("\n".join(_neighbours(result, args.neighbors)))
     return 0
 
-
-class _CallableModule(types.ModuleType):
-    """Lets ``w2v.train(corpus, ...)`` work even after the ``w2v.train`` module is imported
-    (a submodule import rebinds the package attribute to the module)."""
-
-    def __call__(self, *args, **kwargs) -> TrainResult:
-        return train(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 if __name__ == "__main__":
     run_cli(main)

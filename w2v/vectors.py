@@ -31,7 +31,11 @@ SCORE_BUDGET = 1 << 25
 
 
 class Vectors:
-    """A word-embedding table with cosine-similarity queries.
+    """A word-embedding table: the one type every method returns and every consumer takes.
+
+    Trainers (:func:`w2v.train.train_embeddings`, :func:`w2v.svd.build`), loaders (:func:`load`) and
+    consumers (evaluate, export, compare, classify) all pass this object around; the array is always
+    ``matrix``. It answers cosine-similarity queries.
 
     Parameters
     ----------
@@ -41,6 +45,10 @@ class Vectors:
         The vocabulary, most frequent first (``restrict`` arguments keep the first *N* rows).
     counts : sequence of int, optional
         Corpus counts of the words (zeros when unknown, e.g. after reading a word2vec file).
+    info : dict, optional
+        How the table was made (``config.json`` of a model directory): method, options, timings.
+    context : numpy.ndarray, optional
+        The output (context) vectors, same shape, when the method has them and they were kept.
 
     Raises
     ------
@@ -48,7 +56,8 @@ class Vectors:
         If the shapes disagree or a word occurs twice.
     """
 
-    def __init__(self, matrix: np.ndarray, words: Sequence[str], counts: Sequence[int] | np.ndarray | None = None):
+    def __init__(self, matrix: np.ndarray, words: Sequence[str], counts: Sequence[int] | np.ndarray | None = None,
+                 info: dict | None = None, context: np.ndarray | None = None):
         if not (isinstance(matrix, np.ndarray) and matrix.dtype == np.float32):
             matrix = np.asarray(matrix, dtype=np.float32)
         if matrix.ndim != 2 or matrix.shape[0] != len(words):
@@ -64,22 +73,24 @@ class Vectors:
         for i, w in enumerate(self.words):
             if self._index.setdefault(w, i) != i:
                 raise W2VError(f"word {w!r} occurs twice (rows {self._index[w]} and {i}); words must be unique")
+        self.info: dict = dict(info or {})
+        self.context: np.ndarray | None = context
         self._unit: np.ndarray | None = None
         self._norms: np.ndarray | None = None
 
     # -- construction -------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | os.PathLike, mmap: bool = False) -> Vectors:
-        """Load a w2v output directory (``embeddings.npy`` + ``vocab.txt``).
+    def load(cls, path: str | os.PathLike, mmap: bool = False, context: bool = False) -> Vectors:
+        """Load a w2v output directory (``embeddings.npy``, ``vocab.txt``, ``config.json`` as ``info``;
+        ``context.npy`` too with ``context=True``).
 
         ``mmap=True`` memory-maps the raw matrix (read-only); the normalized copy used by
         queries is still built in memory on the first query.
         """
-        from .outdir import load_model
+        from .outdir import read_model
 
-        model = load_model(path, mmap=mmap)
-        return cls(model.embeddings, model.words, model.counts)
+        return cls(*read_model(path, mmap=mmap, context=context))
 
     @classmethod
     def from_arrays(
@@ -88,11 +99,42 @@ class Vectors:
         """Wrap an in-memory matrix and its word list (no copy if ``matrix`` is already float32)."""
         return cls(matrix, words, counts)
 
-    def save(self, path: str | os.PathLike, config: dict | None = None) -> Path:
-        """Write the table as a w2v output directory; returns the directory."""
+    def save(self, path: str | os.PathLike, config: dict | None = None, context: bool | None = None,
+             force: bool = False) -> Path:
+        """Write the table as a w2v output directory (``info`` updated by ``config`` as ``config.json``;
+        ``context.npy`` when the table has context vectors, unless ``context=False``); returns the directory.
+
+        The directory is replaced whole or not at all (:func:`w2v.outdir.model_writer`); a non-empty
+        directory that is not a w2v model is refused unless ``force``."""
         from .outdir import save_model
 
-        return save_model(path, self.matrix, self.words, self.counts, config or {})
+        ctx = self.context if context is not False else None
+        return save_model(path, self.matrix, self.words, self.counts, {**self.info, **(config or {})}, ctx,
+                          force=force)
+
+    # -- the names older code used for the same things (one release of deprecation) ------------------
+
+    @property
+    def embeddings(self) -> np.ndarray:
+        """Deprecated name of :attr:`matrix`."""
+        return self.matrix
+
+    @property
+    def config(self) -> dict:
+        """Deprecated name of :attr:`info`."""
+        return self.info
+
+    @property
+    def vocab(self):
+        """The words and counts as a :class:`w2v.vocab.Vocabulary` (``vocab.index[word]`` → row)."""
+        from .vocab import Vocabulary
+
+        return Vocabulary(self.words, self.counts, self._index)
+
+    @property
+    def index(self) -> dict[str, int]:
+        """Word → row."""
+        return self._index
 
     # -- lookup ---------------------------------------------------------------------------------------
 
@@ -106,7 +148,8 @@ class Vectors:
         return iter(self.words)
 
     def __repr__(self) -> str:
-        return f"Vectors({len(self)} words, dim={self.dim})"
+        method = f", method={self.info['method']!r}" if "method" in self.info else ""
+        return f"Vectors({len(self)} words, dim={self.dim}{method})"
 
     @property
     def dim(self) -> int:
@@ -139,8 +182,7 @@ class Vectors:
     def unit(self) -> np.ndarray:
         """The matrix with every row scaled to unit length (float32, cached; zero rows stay zero)."""
         if self._unit is None:
-            norms = self.norms
-            self._unit = self.matrix / np.where(norms > 0, norms, 1)[:, None]
+            self._unit = unit_rows(self.matrix)
         return self._unit
 
     # -- similarity queries ----------------------------------------------------------------------------
@@ -306,7 +348,7 @@ class Vectors:
             scores = q[sl] @ unit.T
             if self_rows is not None and exclude_self:
                 mask_rows(scores, self_rows[sl, None])
-            out_i[sl], out_s[sl] = _topk(scores, topn)
+            out_i[sl], out_s[sl] = top_k(scores, topn)
         return out_i, out_s
 
     def analogy_batch(
@@ -372,7 +414,7 @@ class Vectors:
                 scores /= den
                 del den, shifted
             mask_rows(scores, exclude[sl])
-            idx, top = _topk(scores, 2)
+            idx, top = top_k(scores, 2)
             ok = np.isfinite(top[:, 0])
             best[sl] = np.where(ok, idx[:, 0], -1)
             margin[sl] = np.where(np.isfinite(top[:, 1]), top[:, 0] - top[:, 1], np.inf)
@@ -393,7 +435,7 @@ class Vectors:
         scores = scores.copy()
         mask_rows(scores[None, :], np.array([exclude], dtype=np.int64).reshape(1, -1))
         k = min(topn, len(scores) - len({i for i in exclude if i < len(scores)}))
-        idx, top = _topk(scores[None, :], k)
+        idx, top = top_k(scores[None, :], k)
         return [(self.words[i], float(s)) for i, s in zip(idx[0], top[0])]
 
 
@@ -413,7 +455,16 @@ def mask_rows(scores: np.ndarray, rows: np.ndarray) -> None:
     scores[r[ok], col[ok]] = -np.inf
 
 
-def _topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, in ``x``'s float type (integers become float64); zero rows stay zero."""
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms > 0, norms, 1)
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices and values of the ``k`` largest entries of each row, best first (ties: lower index)."""
     n, m = scores.shape
     k = min(k, m)

@@ -21,9 +21,12 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from .cli import Options, option
 from .corpus import ReadStats, iter_pieces, list_files
 from .errors import W2VError
 from .outdir import read_vocab, write_vocab
+from .tokenize import DEFAULT as DEFAULT_TOKENIZER
+from .tokenize import TOKENIZERS
 
 _CHUNK = 1 << 20  # tokens remapped at a time in the second pass (bounded memory)
 
@@ -47,11 +50,24 @@ def noise_distribution(counts: np.ndarray, exponent: float = 0.75) -> np.ndarray
 
 
 @dataclass
+class CorpusOptions(Options):
+    """How text becomes ids, shared by every tool that reads a corpus (train, svd, encode): defined once."""
+
+    min_count: int = option(5, "drop words rarer than this", lo=1)
+    lowercase: bool = option(False, "lowercase the text before tokenizing")
+    max_sentence_length: int = option(10_000, "cut longer lines into chunks of this many tokens", lo=1)
+    tokenize: str = option(DEFAULT_TOKENIZER, "how lines become tokens: whitespace (text8-style corpora), words "
+                           "(lowercased words with inner apostrophes and punctuation marks: raw text, the "
+                           "classifier's rule), words-cased", choices=tuple(TOKENIZERS))
+
+
+@dataclass
 class Vocabulary:
     """Words sorted by descending count; ``words[i]`` is row *i* of the table."""
 
     words: list[str]
     counts: np.ndarray  # int64, same length as words
+    _index: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -59,7 +75,7 @@ class Vocabulary:
     @property
     def index(self) -> dict[str, int]:
         """Word → row index (built once, on first use)."""
-        if getattr(self, "_index", None) is None:
+        if self._index is None:
             self._index = {w: i for i, w in enumerate(self.words)}
         return self._index
 
@@ -102,6 +118,15 @@ class EncodedCorpus:
         return len(self.starts) - 1
 
 
+def _check_written(path: Path, expected: int) -> None:
+    """numpy's ``tofile`` can lose a failed write (full disk, file-size limit) without raising: compare
+    the file's size with what was written, so a short file is an error, never a corpus with holes."""
+    size = path.stat().st_size
+    if size != expected:
+        raise W2VError(f"cannot write the encoded corpus: {path} holds {size:,} of {expected:,} bytes "
+                       "(disk full or file-size limit?)")
+
+
 def encode_corpus(
     corpus: str | os.PathLike,
     workdir: str | os.PathLike,
@@ -110,20 +135,15 @@ def encode_corpus(
     lowercase: bool = False,
     max_sentence_length: int = 10_000,
     progress: bool = True,
-    tokenize: str = "whitespace",
+    tokenize: str = DEFAULT_TOKENIZER,
 ) -> EncodedCorpus:
     """Count the corpus, choose the vocabulary and encode the corpus to ``workdir/ids.i32``.
 
     Long lines are cut into sentences of at most ``max_sentence_length`` raw tokens; ``tokenize``
-    names the tokenizer (:mod:`w2v.tokenize`).
-    Raises :class:`W2VError` on an empty corpus or an empty vocabulary.
+    names the tokenizer (:mod:`w2v.tokenize`). The options are trusted (validated by
+    :class:`CorpusOptions` at the boundary). Raises :class:`W2VError` on an empty corpus or an empty
+    vocabulary.
     """
-    if min_count < 1:
-        raise W2VError(f"min_count must be >= 1, got {min_count}")
-    if max_vocab is not None and max_vocab < 1:
-        raise W2VError(f"max_vocab must be >= 1, got {max_vocab}")
-    if max_sentence_length < 1:
-        raise W2VError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -165,6 +185,7 @@ def encode_corpus(
                 bar.update(stats.bytes - last_bytes)
                 last_bytes = stats.bytes
     bar.close()
+    _check_written(prov_path, 4 * n_tokens)
     if n_tokens == 0:
         prov_path.unlink()
         raise W2VError(f"corpus {corpus} is empty (no tokens found)")
@@ -203,6 +224,7 @@ def encode_corpus(
             kept_total += int(np.count_nonzero(mask))
     new_starts[raw_starts == n_tokens] = kept_total
     prov_path.unlink()
+    _check_written(ids_path, 4 * kept_total)
     sentence_starts = np.unique(new_starts)  # drops sentences left empty
     if kept_total == 0:
         ids = np.zeros(0, dtype=np.int32)

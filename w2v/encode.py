@@ -1,0 +1,238 @@
+"""The encoded corpus as an artefact: corpus → ids once, read by every later run.
+
+``python -m w2v.encode CORPUS --out DIR`` writes
+
+* ``ids.i32`` – the corpus as int32 word ids (raw, memory-mapped when read);
+* ``starts.npy`` – int64 sentence starts (``starts[-1] == len(ids)``);
+* ``vocab.txt`` – ``word<TAB>count``, most frequent first: id *i* = line *i*;
+* ``encoded.json`` – the corpus options, the corpus's identity (paths, sizes, mtimes) and statistics.
+
+``python -m w2v.train DIR`` and ``python -m w2v.svd DIR`` take such a directory wherever they take a
+corpus. Because the vocabulary is sorted by descending count, a stricter ``min_count`` or a
+``max_vocab`` keeps a *prefix* of it, so one encoding serves every stricter setting: :func:`restrict`
+drops the ids past the prefix in one numpy pass (the result equals encoding with those settings).
+``cache_dir`` (``--cache-dir``) does the same implicitly: the first run encodes the corpus with
+``min_count=1`` under a key made of the corpus's identity and the tokenizer options, later runs reuse it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .cli import add_quiet, option, parser, run_cli
+from .corpus import list_files
+from .errors import W2VError
+from .outdir import VOCAB, read_vocab, to_json, write_vocab
+from .safety import (
+    SignalGuard,
+    check_not_input,
+    enospc,
+    nearest_existing,
+    owned_prefix,
+    probe_writable,
+    remove_stale,
+    work_dir,
+)
+from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, encode_corpus
+
+META = "encoded.json"
+IDS = "ids.i32"
+STARTS = "starts.npy"
+FORMAT = "w2v-encoded-1"
+_CHUNK = 1 << 22
+
+
+@dataclass
+class EncodeConfig(CorpusOptions):
+    """The options of ``python -m w2v.encode``: the corpus options and a vocabulary cap."""
+
+    max_vocab: int | None = option(None, "keep only the N most frequent words", lo=1, all_zero=True)
+
+
+def is_encoded(path: str | os.PathLike) -> bool:
+    """True if ``path`` is a directory written by :func:`save_encoded`."""
+    return str(path) != "-" and (Path(path) / META).is_file()
+
+
+def corpus_identity(corpus: str | os.PathLike) -> list[list]:
+    """``[path, size, mtime_ns]`` of every file of ``corpus`` (what decides whether a cache is stale)."""
+    out = []
+    for p in list_files(corpus):
+        if str(p) == "-":
+            raise W2VError("standard input cannot be cached; give a file or directory")
+        st = p.stat()
+        out.append([str(p.resolve()), st.st_size, st.st_mtime_ns])
+    return out
+
+
+def save_encoded(enc: EncodedCorpus, out: str | os.PathLike, meta: dict) -> Path:
+    """Move/write ``enc`` into the directory ``out`` (replaced whole: written beside it, then renamed)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(out.parent)  # what a killed run left
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{owned_prefix('.w2v-tmp')}", dir=out.parent))
+    try:
+        ids_src = getattr(enc.ids, "filename", None)
+        if ids_src and Path(ids_src).parent != tmp:
+            shutil.copyfile(ids_src, tmp / IDS)
+        else:
+            np.asarray(enc.ids, dtype=np.int32).tofile(tmp / IDS)
+        if (tmp / IDS).stat().st_size != 4 * len(enc.ids):  # tofile can lose a failed write without raising
+            raise W2VError(f"cannot write {out}: {tmp / IDS} is short (disk full or file-size limit?)")
+        np.save(tmp / STARTS, np.asarray(enc.starts, dtype=np.int64), allow_pickle=False)
+        write_vocab(tmp / VOCAB, enc.vocab.words, enc.vocab.counts)
+        (tmp / META).write_text(to_json({"format": FORMAT, **meta, "stats": enc.stats}) + "\n", encoding="utf-8")
+        if out.exists():
+            if not is_encoded(out):
+                raise W2VError(f"{out} exists and is not an encoded corpus; choose another --out")
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def load_encoded(path: str | os.PathLike) -> tuple[EncodedCorpus, dict]:
+    """Read an encoded-corpus directory: ``(EncodedCorpus with memory-mapped ids, its metadata)``."""
+    path = Path(path)
+    try:
+        meta = json.loads((path / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise W2VError(f"cannot read {path / META}: {exc}") from None
+    if meta.get("format") != FORMAT:
+        raise W2VError(f"{path / META}: not a w2v encoded corpus (format {meta.get('format')!r})")
+    words, counts = read_vocab(path / VOCAB)
+    size = (path / IDS).stat().st_size if (path / IDS).is_file() else -1
+    if size < 0 or size % 4:
+        raise W2VError(f"{path / IDS} is missing or truncated")
+    ids = np.memmap(path / IDS, dtype=np.int32, mode="r") if size else np.zeros(0, dtype=np.int32)
+    starts = np.load(path / STARTS, allow_pickle=False)
+    if len(starts) == 0 or starts[-1] != len(ids):
+        raise W2VError(f"{path}: {STARTS} does not match {IDS} (damaged; re-encode)")
+    return EncodedCorpus(ids, starts, Vocabulary(words, counts), dict(meta.get("stats", {}))), meta
+
+
+def restrict(enc: EncodedCorpus, min_count: int, max_vocab: int | None, workdir: str | os.PathLike) -> EncodedCorpus:
+    """The same corpus encoded with a stricter vocabulary: the ids of the kept prefix, rare words dropped,
+    empty sentences removed (equal to encoding with ``min_count``/``max_vocab`` directly)."""
+    n = int(np.searchsorted(-enc.vocab.counts, -min_count, side="right"))
+    if max_vocab is not None:
+        n = min(n, max_vocab)
+    if n == len(enc.vocab):
+        return enc
+    if n == 0:
+        raise W2VError(f"vocabulary is empty: no word occurs at least min_count={min_count} times "
+                       f"(largest count {enc.vocab.counts.max()}); lower --min-count")
+    Path(workdir).mkdir(parents=True, exist_ok=True)
+    ids_path = Path(workdir) / IDS
+    new_starts = np.empty_like(enc.starts)
+    kept = 0
+    with open(ids_path, "wb") as out:
+        for c0 in range(0, len(enc.ids), _CHUNK):
+            c1 = min(c0 + _CHUNK, len(enc.ids))
+            chunk = np.asarray(enc.ids[c0:c1])
+            mask = chunk < n
+            chunk[mask].tofile(out)
+            lo, hi = np.searchsorted(enc.starts, [c0, c1])
+            prefix = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+            new_starts[lo:hi] = kept + prefix[enc.starts[lo:hi] - c0]
+            kept += int(np.count_nonzero(mask))
+    new_starts[enc.starts == len(enc.ids)] = kept
+    ids = np.memmap(ids_path, dtype=np.int32, mode="r") if kept else np.zeros(0, dtype=np.int32)
+    vocab = Vocabulary(enc.vocab.words[:n], enc.vocab.counts[:n])
+    starts = np.unique(new_starts)
+    stats = {**enc.stats, "vocab_size": n, "kept_tokens": kept, "sentences": len(starts) - 1}
+    return EncodedCorpus(ids, starts, vocab, stats)
+
+
+def open_corpus(corpus: str | os.PathLike, options: CorpusOptions, max_vocab: int | None,
+                workdir: str | os.PathLike, cache_dir: str | os.PathLike | None = None,
+                progress: bool = True) -> EncodedCorpus:
+    """The encoded corpus for a run: read from an encoded directory, from the cache, or encoded now.
+
+    ``corpus`` may be text (file, directory, ``-``) or a directory from ``python -m w2v.encode``. With
+    ``cache_dir`` the full encoding (``min_count=1``) is kept there for the next run with the same corpus
+    files and tokenizer options. Scratch files go to ``workdir``.
+    """
+    if is_encoded(corpus):
+        enc, meta = load_encoded(corpus)
+        _check_compatible(meta, options, corpus)
+        return restrict(enc, options.min_count, max_vocab, workdir)
+    if cache_dir is None:
+        return encode_corpus(corpus, workdir, options.min_count, max_vocab, options.lowercase,
+                             options.max_sentence_length, progress, tokenize=options.tokenize)
+    remove_stale(cache_dir)  # half-written entries of killed runs
+    tokenizer = {k: v for k, v in asdict(options).items() if k != "min_count"}
+    identity = corpus_identity(corpus)
+    key = hashlib.sha1(json.dumps([identity, tokenizer], sort_keys=True).encode()).hexdigest()[:16]
+    entry = Path(cache_dir) / f"w2v-encoded-{key}"
+    if not is_encoded(entry):
+        full = encode_corpus(corpus, workdir, 1, None, options.lowercase, options.max_sentence_length, progress,
+                             tokenize=options.tokenize)
+        save_encoded(full, entry, {"corpus": str(corpus), "identity": identity, "options": {**tokenizer,
+                                                                                           "min_count": 1}})
+    elif progress:
+        print(f"using the encoded corpus cached in {entry}", file=sys.stderr)
+    enc, _ = load_encoded(entry)
+    return restrict(enc, options.min_count, max_vocab, workdir)
+
+
+def _check_compatible(meta: dict, options: CorpusOptions, path) -> None:
+    done = meta.get("options", {})
+    done = {"tokenize": "whitespace", **done}  # encoded before the option existed: whitespace
+    for name in ("lowercase", "max_sentence_length", "tokenize"):
+        if name in done and done[name] != getattr(options, name):
+            raise W2VError(f"{path} was encoded with {name}={done[name]!r}, not {getattr(options, name)!r}; "
+                           "re-encode it or drop the option")
+    if done.get("min_count", 1) > options.min_count:
+        raise W2VError(f"{path} was encoded with min_count={done['min_count']}; a lower --min-count "
+                       f"({options.min_count}) needs a new encoding")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = parser("w2v.encode", "Tokenize a corpus once into int32 ids + vocabulary; train and svd read the result "
+               "(give the directory as their CORPUS) instead of re-tokenizing.")
+    p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin")
+    p.add_argument("--out", required=True, help="output directory")
+    EncodeConfig.add_arguments(p)  # no --cache-dir: this is the explicit cache
+    add_quiet(p)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cfg = EncodeConfig.from_args(args)
+    out = Path(args.out)
+    if out.exists() and not is_encoded(out) and (not out.is_dir() or any(out.iterdir())):
+        raise W2VError(f"--out {out} exists and is not an encoded corpus; choose another directory")
+    check_not_input({"--out": out}, {"corpus": None if args.corpus == "-" else args.corpus})
+    probe_writable(out, "--out")
+    with SignalGuard(), work_dir(nearest_existing(out.parent)) as work:  # a signal: clean up, stop
+        try:
+            enc = encode_corpus(args.corpus, work, cfg.min_count, cfg.max_vocab, cfg.lowercase,
+                                cfg.max_sentence_length, not args.quiet, tokenize=cfg.tokenize)
+        except OSError as exc:
+            raise W2VError(f"cannot write the encoded corpus ({exc.filename or work}): {exc.strerror or exc}"
+                           f"{'; free space there' if enospc(exc) else ''}") from None
+        identity = corpus_identity(args.corpus) if args.corpus != "-" else []
+        save_encoded(enc, out, {"corpus": str(args.corpus), "identity": identity, "options": asdict(cfg)})
+        del enc
+    if not args.quiet:
+        meta = json.loads((out / META).read_text(encoding="utf-8"))["stats"]
+        print(f"{meta['tokens']:,} tokens, {meta['vocab_size']:,} words -> {out}/", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
