@@ -29,7 +29,6 @@ Writes ``results.json``, ``results.md`` (Markdown tables) and ``learning_curves.
 
 from __future__ import annotations
 
-import argparse
 import json
 import lzma
 import os
@@ -42,6 +41,8 @@ import numpy as np
 from scipy import stats
 from sklearn.model_selection import StratifiedKFold
 
+from w2v.cli import add_quiet, parser, run_cli
+from w2v.errors import W2VError
 from w2v.formats import load
 from w2v.outdir import to_json
 from w2v.supervised import load_class_files, nested_subsets, stratified_split, train_and_evaluate
@@ -352,8 +353,7 @@ def combine(paths: list[Path], out: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = parser("scripts/supervised_init.py", __doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true",
                    help="bundled slices (corpora/imdb, text8like-20M), small tables, 2 P&L folds (a smoke run)")
     p.add_argument("--select", action="store_true", help="only score the candidate classifier settings on "
@@ -368,14 +368,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="cache of the pre-trained tables (default: models/supervised-init[-quick])")
     p.add_argument("--threads", type=int, default=2, help="threads for training the tables")
     p.add_argument("--out", type=Path, default=ROOT / "out" / "supervised-init", help="output directory")
-    p.add_argument("--quiet", action="store_true", help="print only the tables")
+    add_quiet(p, "print only the tables")
     p.add_argument("--combine", nargs="+", type=Path, metavar="JSON",
                    help="only merge the results.json of runs of different tasks into one figure and table")
     args = p.parse_args(argv)
     if args.combine:
         return combine(args.combine, args.out)
     if "random" not in args.tables:
-        p.error("--tables must include random (the baseline)")
+        raise W2VError("--tables must include random (the baseline)")
     fractions = sorted(set(args.fractions or ([0.1, 1.0] if args.quick else FRACTIONS)))
     if fractions[-1] != 1.0:
         fractions.append(1.0)
@@ -430,4 +430,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)
