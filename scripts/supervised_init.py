@@ -317,7 +317,7 @@ def select(tasks: dict, tables: dict, log, n_splits: int = 2) -> dict:
         for k, (train_idx, _) in enumerate(splits[:n_splits]):
             inner, held = stratified_split(labels[train_idx], 0.2, seed=100 + k)
             inner, held = np.asarray(train_idx)[inner], np.asarray(train_idx)[held]
-            subsets = nested_subsets(labels[inner], [0.03, 1.0] if task == "pl" else [0.03], seed=k)
+            subsets = nested_subsets(labels[inner], [0.03, 0.1, 1.0] if task == "pl" else [0.03], seed=k)
             for f, sub in subsets.items():
                 for mode, grid in SELECT_GRID.items():
                     for table in (["random"] if mode == "tuned" else []) + ["sgns-imdb"]:
