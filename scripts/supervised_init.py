@@ -70,8 +70,10 @@ DEFAULTS = {
 RANDOM = dict(table_lr=None)
 #: Per-task exceptions, for compute only: max pooling touches every token's vector (25k reviews of ~270
 #: tokens), mean pooling runs on sparse word frequencies, ~4x faster on IMDB; mean was the runner-up on
-#: validation and is the baseline of the issue. At most 10 epochs of 25k reviews (7,000 steps).
-TASK_SETTINGS = {"imdb": {"tuned": dict(pooling="mean", max_epochs=10, max_steps=7000)}}
+#: validation and is the baseline of the issue. At most 10 epochs of 25k reviews (7,000 steps). The table
+#: learning rate on IMDB is 1e-3: on a validation part of the IMDB training set (20 %, all labels) an
+#: ``sgns-imdb`` table fine-tuned at 1e-3 reached 90.4 %, at 1e-4 89.0 % (random: 90.1 %).
+TASK_SETTINGS = {"imdb": {"tuned": dict(pooling="mean", max_epochs=10, max_steps=7000, table_lr=1e-3)}}
 COMMON = dict(val_size=0.1, min_val=20, batch_size=32, patience=3, max_epochs=30, min_steps=100, max_steps=3000)
 
 
