@@ -65,7 +65,7 @@ def test_quick_mode_runs_end_to_end(tmp_path):
             for f in ("0.1", "1.0"):
                 assert by_f[f]["n_splits"] == n_splits and 0.4 < by_f[f]["mean"] <= 1.0
                 assert math.isfinite(by_f[f]["diff"])
-        assert summary["random/tuned"]["1.0"]["mean"] > 0.7  # the classifier learns something
+        assert summary["random/tuned"]["1.0"]["mean"] > 0.65  # the classifier learns something (chance: 0.5)
     cov = res["coverage"]["imdb"]["sgns-imdb"][0]
     assert cov[1] > 0.9 and cov[2] == "words"  # the table's words are made like the task's
     assert (out / "learning_curves.png").stat().st_size > 10_000
