@@ -5,8 +5,10 @@ Each run happens in its own subprocess so its peak RSS is its own. gensim and th
 ``word2vec`` executable) are benchmark-only dependencies (``pip install -e '.[bench]'``); the w2v
 package never imports or calls them. Runs whose peer is missing are reported as failed and skipped.
 
-    python benchmarks/peers.py [--corpus ../shared/corpora/text8like] [--threads 2] [--epochs 5]
+    python benchmarks/peers.py [--corpus ../shared/corpora/text8like] [--threads 2]
                                [--runs w2v-sg,gensim-sg,...] [--json results.json]
+    python benchmarks/peers.py --shapes [--repeats 3]   # vocabulary + encoding vs gensim build_vocab, 4 corpus shapes
+    python benchmarks/peers.py --equal-time             # quality at gensim's wall time
 
 Both tables are scored by w2v's evaluator: Google analogies restricted to the 30,000 most frequent
 words (3CosAdd) and WordSim-353 Spearman.
@@ -94,14 +96,183 @@ def split_lines(corpus: Path, workdir: Path, per_line: int = 1_000) -> Path:
     return out
 
 
+SHAPES = ("text8like", "lines", "files", "concat4")
+
+
+def build_shapes(corpus: Path, root: Path) -> dict[str, Path]:
+    """The corpus in four shapes (built once under ``root``, reused after):
+
+    * ``text8like``: the corpus as is (one 100 MB line);
+    * ``lines``: cut into lines of 1..27 tokens (14 on average; fixed seed), ~1.2M lines for text8like;
+    * ``files``: ``lines`` as a flat directory of files of 100 lines each (~12k files; gensim's
+      PathLineSentences reads no subdirectories);
+    * ``concat4``: the corpus four times in one line (68M tokens), to check linearity."""
+    import numpy as np
+
+    root.mkdir(parents=True, exist_ok=True)
+    lines, files, concat = root / "lines.txt", root / "files", root / "concat4.txt"
+    if not lines.exists():
+        rng = np.random.default_rng(0)
+        with open(str(lines) + ".tmp", "w") as dst:
+            pending: list[str] = []
+            for tokens in token_blocks(corpus):
+                pending += tokens
+                lens = rng.integers(1, 28, size=len(pending) // 14 + 1)
+                ends = np.cumsum(lens)
+                n = int(np.searchsorted(ends, len(pending), side="right"))
+                start = 0
+                for e in ends[:n]:
+                    dst.write(" ".join(pending[start:e]) + "\n")
+                    start = int(e)
+                del pending[:start]
+            if pending:
+                dst.write(" ".join(pending) + "\n")
+        os.replace(str(lines) + ".tmp", lines)
+    if not files.exists():
+        tmp = root / "files.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        with open(lines) as src:
+            all_lines = src.readlines()
+        for i in range(0, len(all_lines), 100):
+            tmp.mkdir(exist_ok=True)
+            (tmp / f"doc{i // 100:06d}.txt").write_text("".join(all_lines[i:i + 100]))
+        del all_lines
+        os.replace(tmp, files)
+    if not concat.exists():
+        with open(str(concat) + ".tmp", "wb") as dst:
+            for _ in range(4):
+                with open(corpus, "rb") as src:
+                    shutil.copyfileobj(src, dst, 1 << 24)
+                dst.write(b" ")
+        os.replace(str(concat) + ".tmp", concat)
+    return {"text8like": corpus, "lines": lines, "files": files, "concat4": concat}
+
+
+class AnonPeak:
+    """Peak anonymous memory (RssAnon: heap and stacks, not memory-mapped files) of this
+    process plus its children, sampled every 5 ms in a background thread."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _pids(pid: int) -> list[int]:
+        out = [pid]
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                out += [q for c in (task / "children").read_text().split() for q in AnonPeak._pids(int(c))]
+            except OSError:
+                pass
+        return out
+
+    @staticmethod
+    def _anon(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, sum(self._anon(p) for p in self._pids(os.getpid())))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak / 2**30
+
+
+def child_vocab(system: str, corpus: Path, threads: int, workdir: Path) -> dict:
+    """Vocabulary + encoding (w2v) or ``build_vocab`` (gensim) alone, timed, with peak anonymous memory."""
+    if system == "w2v":
+        from w2v.vocab import encode_corpus
+
+        mem = AnonPeak()
+        t = time.perf_counter()
+        enc = encode_corpus(corpus, workdir / "enc", min_count=SETTINGS["min_count"], progress=False,
+                            workers=threads)
+        seconds = time.perf_counter() - t
+        return {"vocab_s": seconds, "anon_gb": mem.stop(), "vocab_size": len(enc.vocab),
+                "tokens": enc.stats["tokens"], "processes": enc.stats["count_processes"]}
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence, PathLineSentences, Text8Corpus
+
+    if corpus.is_dir():
+        sentences = PathLineSentences(str(corpus))
+    else:
+        sentences = Text8Corpus(str(corpus)) if is_one_line(corpus) else LineSentence(str(corpus))
+    model = Word2Vec(vector_size=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
+                     min_count=SETTINGS["min_count"], sample=SETTINGS["sample"], workers=threads, seed=1)
+    mem = AnonPeak()
+    t = time.perf_counter()
+    model.build_vocab(sentences)
+    seconds = time.perf_counter() - t
+    return {"vocab_s": seconds, "anon_gb": mem.stop(), "vocab_size": len(model.wv), "tokens": model.corpus_total_words}
+
+
+def shapes_main(args: argparse.Namespace) -> None:
+    """``--shapes``: vocabulary + encoding time of w2v vs gensim's build_vocab on every corpus shape."""
+    paths = build_shapes(Path(args.corpus), Path(args.shapes_dir))
+    rows = []
+    for rep in range(args.repeats):
+        for shape in args.shapes.split(","):
+            for system in ("w2v", "gensim"):
+                with tempfile.TemporaryDirectory() as work:
+                    cmd = [sys.executable, __file__, "--child", f"vocab-{system}", "--corpus", str(paths[shape]),
+                           "--threads", str(args.threads), "--out", work, "--workdir", work]
+                    proc = subprocess.run(cmd, capture_output=True, text=True)
+                line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+                if proc.returncode or not line:
+                    print(f"{shape} {system}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
+                    continue
+                res = {"shape": shape, "system": system, "repeat": rep, **json.loads(line[0][7:])}
+                rows.append(res)
+                print(f"{shape:10s} {system:7s} {res['vocab_s']:7.2f}s  anon peak {res['anon_gb']:.3f} GB  "
+                      f"{res['tokens']:,} tokens  {res['vocab_size']:,} words", flush=True)
+    print(f"\n{args.threads} threads/processes; ratios are gensim build_vocab time / w2v time (same repeat)")
+    by = {(r["shape"], r["system"], r["repeat"]): r for r in rows}
+    for shape in args.shapes.split(","):
+        ratios = [by[(shape, "gensim", k)]["vocab_s"] / by[(shape, "w2v", k)]["vocab_s"]
+                  for k in range(args.repeats) if (shape, "gensim", k) in by and (shape, "w2v", k) in by]
+        mem = [by[(shape, "w2v", k)]["anon_gb"] / by[(shape, "gensim", k)]["anon_gb"]
+               for k in range(args.repeats) if (shape, "gensim", k) in by and (shape, "w2v", k) in by]
+        if ratios:
+            print(f"{shape:10s} w2v faster x{min(ratios):.2f} (worst) .. x{max(ratios):.2f}; "
+                  f"anon memory w2v/gensim x{max(mem):.2f} (worst)")
+    for system in ("w2v", "gensim"):
+        lin = [by[("concat4", system, k)]["vocab_s"] / (4 * by[("text8like", system, k)]["vocab_s"])
+               for k in range(args.repeats) if ("concat4", system, k) in by and ("text8like", system, k) in by]
+        if lin:
+            best = [min(r["vocab_s"] for r in rows if r["shape"] == shape and r["system"] == system)
+                    for shape in ("concat4", "text8like")]
+            print(f"{system}: time(68M) / (4 x time(17M)) = {', '.join(f'{x:.2f}' for x in lin)} per repeat, "
+                  f"{best[0] / (4 * best[1]):.2f} best of each (1.00 = linear)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
 def child_w2v(corpus: Path, threads: int, extra: dict, out: Path) -> dict:
     import w2v
 
+    mem = AnonPeak()
     result = w2v.train_embeddings(corpus, out=out, progress=False, threads=threads, **SETTINGS, **extra)
     info = result.info
+    # w2v holds the corpus's last min(50k tokens, 1 %) out of training to score each epoch: the
+    # fraction of the corpus trained on, so words/s counts only the words trained.
+    kept = info["corpus_stats"]["kept_tokens"]
     return {"vocab_s": info["corpus_stats"]["encode_seconds"], "train_s": info["train_seconds"],
             "trained_words": info["words_trained_after_subsampling"], "rss_gb": peak_rss_gb(),
-            "vocab_size": len(result.vocab)}
+            "anon_gb": mem.stop(), "vocab_size": len(result.vocab),
+            "epoch_fraction": (kept - info["heldout_tokens"]) / kept,
+            "heldout_loss": info["heldout_loss"], "epoch_loss": info["epoch_loss"]}
 
 
 def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: bool, workdir: Path) -> dict:
@@ -111,6 +282,7 @@ def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: 
 
     from w2v.outdir import save_model
 
+    mem = AnonPeak()
     model = Word2Vec(vector_size=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
                      min_count=SETTINGS["min_count"], sample=SETTINGS["sample"], workers=threads, seed=1, **extra)
     one_line = is_one_line(corpus)
@@ -133,10 +305,11 @@ def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: 
     # gensim's train() returns (words trained after subsampling, raw words): "trained" is the first,
     # comparable with w2v's words_trained_after_subsampling.
     rss = peak_rss_gb()
+    anon = mem.stop()
     kv = model.wv
     counts = np.array([kv.get_vecattr(w, "count") for w in kv.index_to_key])
     save_model(out, kv.vectors, kv.index_to_key, counts, {"method": "gensim", **extra})
-    return {"vocab_s": vocab_s, "train_s": train_s, "trained_words": effective, "rss_gb": rss,
+    return {"vocab_s": vocab_s, "train_s": train_s, "trained_words": effective, "rss_gb": rss, "anon_gb": anon,
             "vocab_size": len(kv)}
 
 
@@ -178,6 +351,12 @@ def child_word2vec_c(corpus: Path, threads: int, extra: dict, out: Path, workdir
 
 
 def child(args: argparse.Namespace) -> None:
+    if args.epochs:
+        SETTINGS["epochs"] = args.epochs
+    if args.child.startswith("vocab-"):
+        res = child_vocab(args.child.removeprefix("vocab-"), Path(args.corpus), args.threads, Path(args.workdir))
+        print("RESULT " + json.dumps(res))
+        return
     kind, extra = RUNS[args.child]
     out = Path(args.out)
     workdir = Path(args.workdir)
@@ -190,8 +369,71 @@ def child(args: argparse.Namespace) -> None:
     from w2v.evaluate import evaluate_all
 
     scores = evaluate_all(out, restrict=30000)
-    res.update(analogy=scores["google_add"], ws353=scores["ws353"])
+    res.update(analogy=scores["google_add"], ws353=scores["ws353"], scores=scores, epochs=SETTINGS["epochs"])
     print("RESULT " + json.dumps(res))
+
+
+def run_child(name: str, corpus: Path, threads: int, work: str, epochs: int = 0) -> dict | None:
+    """One training run in its own process; its RESULT dict (None if it failed)."""
+    out = Path(work) / f"{name}-{threads}-{epochs}"
+    cmd = [sys.executable, __file__, "--child", name, "--corpus", str(corpus), "--threads", str(threads),
+           "--out", str(out), "--workdir", work, "--epochs", str(epochs)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    if proc.returncode or not line:
+        print(f"{name}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return {"run": name, "threads": threads, **json.loads(line[0][7:])}
+
+
+EQUAL_TIME_SCORES = ["google_add", "google_mul", "google_semantic_add", "google_syntactic_add", "ws353", "ws353_sim",
+                     "ws353_rel", "rg65"]
+
+
+def equal_time_main(args: argparse.Namespace) -> None:
+    """``--equal-time``: what w2v's speed buys. gensim's skip-gram (both modes) gets its usual 5 epochs;
+    its better-scoring run's wall time (vocabulary + training) is the budget. w2v's skip-gram and CBOW
+    are timed for one epoch, then trained for as many epochs as fit in the budget, and every run is
+    scored on every bundled benchmark."""
+    corpus = Path(args.corpus)
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        if is_one_line(corpus):
+            split_lines(corpus, Path(work))
+        for name in ("gensim-sg", "gensim-sg-file"):
+            res = run_child(name, corpus, args.threads, work)
+            if res:
+                rows.append(res)
+                print(f"{name}: {res['epochs']} epochs, {res['vocab_s'] + res['train_s']:.1f}s, "
+                      f"analogy {100 * res['analogy']:.1f}%, WS353 {res['ws353']:.3f}", flush=True)
+        if not rows:
+            raise SystemExit("no gensim run succeeded")
+        best = max(rows, key=lambda r: r["scores"]["google_add"])
+        budget = best["vocab_s"] + best["train_s"]
+        print(f"budget: {budget:.1f}s (wall time of {best['run']}, gensim's best mode on analogies)", flush=True)
+        for name in ("w2v-sg", "w2v-cbow"):
+            probe = run_child(name, corpus, args.threads, work, epochs=1)
+            if not probe:
+                continue
+            epochs = max(1, int((budget - probe["vocab_s"]) / probe["train_s"]))
+            res = run_child(name, corpus, args.threads, work, epochs=epochs)
+            if res:
+                rows.append(res)
+                print(f"{name}: {epochs} epochs, {res['vocab_s'] + res['train_s']:.1f}s, "
+                      f"analogy {100 * res['analogy']:.1f}%, WS353 {res['ws353']:.3f}", flush=True)
+    print(f"\ncorpus {corpus}, {args.threads} threads, {({k: v for k, v in SETTINGS.items() if k != 'epochs'})}")
+    print(f"{'run':16s} {'epochs':>6s} {'wall s':>7s} " + " ".join(f"{k:>20s}" for k in EQUAL_TIME_SCORES))
+    for r in rows:
+        print(f"{r['run']:16s} {r['epochs']:6d} {r['vocab_s'] + r['train_s']:7.1f} "
+              + " ".join(f"{r['scores'][k]:20.4f}" for k in EQUAL_TIME_SCORES))
+    for r in rows:
+        if r["run"].startswith("w2v"):
+            ahead = [k for k in EQUAL_TIME_SCORES if r["scores"][k] > best["scores"][k]]
+            wall = r["vocab_s"] + r["train_s"]
+            print(f"{r['run']} (wall {wall:.1f}s = {wall / budget:.2f} x "
+                  f"budget) ahead of {best['run']} on {len(ahead)}/{len(EQUAL_TIME_SCORES)}: {', '.join(ahead)}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
 
 
 def main() -> None:
@@ -201,12 +443,28 @@ def main() -> None:
     p.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of " + ",".join(RUNS))
     p.add_argument("--thread-counts", default="", help="also run w2v-sg and w2v-cbow at these thread counts (e.g. 1)")
     p.add_argument("--json", help="write all results here")
+    p.add_argument("--shapes", nargs="?", const=",".join(SHAPES), default=None,
+                   help="instead of training: vocabulary + encoding time vs gensim build_vocab on these corpus "
+                        "shapes (default all: " + ",".join(SHAPES) + ")")
+    p.add_argument("--shapes-dir", default=str(Path(tempfile.gettempdir()) / "w2v-shapes"),
+                   help="where the corpus shapes are built (once; ~600 MB)")
+    p.add_argument("--repeats", type=int, default=1, help="--shapes: repeat every measurement this many times")
+    p.add_argument("--equal-time", action="store_true",
+                   help="instead: train gensim's skip-gram modes (5 epochs), then w2v's skip-gram and CBOW for as many "
+                        "epochs as fit in the best gensim run's wall time; score all on every bundled benchmark")
+    p.add_argument("--epochs", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--workdir", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         child(args)
+        return
+    if args.shapes:
+        shapes_main(args)
+        return
+    if args.equal_time:
+        equal_time_main(args)
         return
     corpus = Path(args.corpus)
     tokens = count_tokens(corpus)
@@ -226,12 +484,13 @@ def main() -> None:
                 print(f"{name}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
                 continue
             res = {"run": name, "threads": threads, **json.loads(line[0][7:])}
-            res["words_per_s"] = tokens * SETTINGS["epochs"] / res["train_s"]
+            res["words_per_s"] = tokens * res.get("epoch_fraction", 1.0) * SETTINGS["epochs"] / res["train_s"]
             res["trained_words_per_s"] = (res["trained_words"] or float("nan")) / res["train_s"]
             results.append(res)
             print(f"{name:18s} threads {threads}  vocab {res['vocab_s']:6.1f}s  train {res['train_s']:7.1f}s  "
                   f"{res['words_per_s'] / 1e3:7.0f}k corpus words/s  {res['trained_words_per_s'] / 1e3:6.0f}k "
-                  f"trained words/s  RSS {res['rss_gb']:.2f} GB  analogy {100 * res['analogy']:.1f}%  "
+                  f"trained words/s  RSS {res['rss_gb']:.2f} GB  anon {res.get('anon_gb', float('nan')):.2f} GB  "
+                  f"analogy {100 * res['analogy']:.1f}%  "
                   f"WS353 {res['ws353']:.3f}", flush=True)
     report(results, tokens, corpus, args.threads)
     if args.json:
@@ -254,7 +513,9 @@ def report(results: list[dict], tokens: int, corpus: Path, threads: int) -> None
         print(f"{mode}: w2v / {fastest['run']} (faster gensim mode): speed x{speed:.2f} "
               f"(trained words/s x{trained:.2f}), analogy {100 * (w['analogy'] - fastest['analogy']):+.1f} pt, "
               f"WS353 {w['ws353'] - fastest['ws353']:+.3f}, "
-              f"RSS x{w['rss_gb'] / fastest['rss_gb']:.2f}, vocab time x{w['vocab_s'] / vocab_ref['vocab_s']:.2f} "
+              f"RSS x{w['rss_gb'] / fastest['rss_gb']:.2f}, "
+              f"anon x{w.get('anon_gb', float('nan')) / fastest.get('anon_gb', float('nan')):.2f}, "
+              f"vocab time x{w['vocab_s'] / vocab_ref['vocab_s']:.2f} "
               f"(vs {vocab_ref['run']})")
         if (f"c-{mode}", threads) in by:
             c = by[(f"c-{mode}", threads)]

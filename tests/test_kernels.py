@@ -164,3 +164,26 @@ def test_subsampling_keeps_the_expected_number_of_words():
     sd = float(np.sqrt(np.sum(counts * keep * (1 - keep))))
     assert done == len(ids)
     assert abs(trained - expected) < 5 * sd
+
+
+@pytest.mark.parametrize("cbow", [False, True])
+def test_eval_loss_matches_oracle_and_updates_nothing(cbow):
+    # window 1, no noise words, no subsampling: the pairs are fixed, so the mean loss is exact.
+    syn0, syn1 = tables(V=6, dim=4, seed=2)
+    ids = np.array([0, 3, 5, 1, 1, 2, 4, 0, 5], dtype=np.int32)
+    starts = np.array([0, 4, 4, 9], dtype=np.int64)  # an empty sentence in the middle
+    keep = np.ones(6)
+    alias_prob, alias_idx = kernels.build_alias(np.full(6, 1 / 6))
+    before = syn0.copy(), syn1.copy()
+    got = kernels.eval_loss(syn0, syn1, ids, starts, keep, alias_prob, alias_idx, 1, 0, cbow, 7)
+    losses = []
+    for a, b in zip(starts[:-1], starts[1:]):
+        sent = ids[a:b]
+        for i, center in enumerate(sent):
+            ctx = [sent[j] for j in (i - 1, i + 1) if 0 <= j < len(sent)]
+            hs = [syn0[ctx].astype(np.float64).mean(axis=0)] if cbow else [syn0[w].astype(np.float64) for w in ctx]
+            losses += [-np.log(sigmoid(h @ syn1[center])) for h in hs]
+    assert got == pytest.approx(np.mean(losses), rel=1e-5)
+    assert np.array_equal(syn0, before[0]) and np.array_equal(syn1, before[1])
+    again = kernels.eval_loss(syn0, syn1, ids, starts, keep, alias_prob, alias_idx, 3, 5, cbow, 7)
+    assert again == kernels.eval_loss(syn0, syn1, ids, starts, keep, alias_prob, alias_idx, 3, 5, cbow, 7)

@@ -77,3 +77,22 @@ def test_trainer_rejects_unknown_tokenizer(tmp_path):
     (tmp_path / "c.txt").write_text("a b c\n")
     with pytest.raises(W2VError, match="invalid --tokenize .bpe.: choose one of whitespace, words, words-cased"):
         train_embeddings(str(tmp_path / "c.txt"), tokenize="bpe", progress=False)
+
+
+def test_counting_pass_applies_the_tokenizer_across_blocks(tmp_path):
+    """The compiled counter splits on whitespace; a 3 MB corpus (3 blocks) rewritten by `words` must give
+    exactly the counts of tokenizing each line in Python, with no token glued across a block boundary."""
+    from collections import Counter
+
+    from w2v.vocab import encode_corpus
+
+    rng = np.random.default_rng(1)
+    pieces = np.array(["Good", "film,", "isn't", "it?!", "BAD", "plot.", "(really)", "l'amour", "10/10", "--"])
+    lines = [" ".join(rng.choice(pieces, int(rng.integers(1, 40)))) for _ in range(60_000)]
+    corpus = tmp_path / "raw.txt"
+    corpus.write_text("\n".join(lines) + "\n")
+    assert corpus.stat().st_size > 2_500_000
+    enc = encode_corpus(corpus, tmp_path / "work", min_count=1, progress=False, tokenize="words", workers=1)
+    expected = Counter(t for line in lines for t in tokenize(line, "words"))
+    assert dict(zip(enc.vocab.words, enc.vocab.counts.tolist())) == dict(expected)
+    assert enc.stats["sentences"] == len(lines)

@@ -83,19 +83,27 @@ def _decode(data: bytes, stats: ReadStats) -> str:
         return text
 
 
-def iter_blocks(path: Path, stats: ReadStats, block_size: int = BLOCK_SIZE) -> Iterator[str]:
+def iter_blocks(path: Path, stats: ReadStats, block_size: int = BLOCK_SIZE,
+                start: int = 0, end: int | None = None) -> Iterator[str]:
     """Yield decoded text blocks of ``path``, each cut just after a whitespace byte, so no
-    token (and no UTF-8 sequence) straddles two blocks."""
+    token (and no UTF-8 sequence) straddles two blocks.
+
+    ``start`` and ``end`` read only that byte range of a plain file (see :func:`cut_points`)."""
 
     fh = _open(path)
     carry = b""
-    first = True
+    first = start == 0
+    left = end - start if end is not None else None
     try:
+        if start:
+            fh.seek(start)
         while True:
             try:
-                raw = fh.read(block_size)
+                raw = fh.read(block_size if left is None else min(block_size, left))
             except (OSError, EOFError, lzma.LZMAError) as exc:
                 raise W2VError(f"cannot read corpus file {path}: {exc} (corrupt or truncated?)") from None
+            if left is not None:
+                left -= len(raw)
             if first:
                 first = False
                 if b"\x00" in raw[:8192]:
@@ -117,6 +125,33 @@ def iter_blocks(path: Path, stats: ReadStats, block_size: int = BLOCK_SIZE) -> I
     finally:
         if fh is not sys.stdin.buffer:
             fh.close()
+
+
+def is_plain(path: Path) -> bool:
+    """Whether ``path`` can be read at any byte offset (not stdin, not compressed)."""
+    return str(path) != "-" and path.suffix.lower() not in (".gz", ".bz2", ".xz")
+
+
+def cut_points(path: Path, n: int) -> list[int]:
+    """Byte offsets that cut a plain file into ``n`` ranges of about equal size, each cut just
+    after a whitespace byte (so no token and no UTF-8 sequence is split): ``[0, ..., size]``.
+    Ranges may be empty (a file shorter than ``n`` cuts, or one long token)."""
+    size = path.stat().st_size
+    cuts = [0]
+    with open(path, "rb") as fh:
+        for k in range(1, n):
+            pos = max(cuts[-1], size * k // n)
+            fh.seek(pos)
+            while pos < size:
+                data = fh.read(1 << 16)
+                hits = [i for i in (data.find(c) for c in _WHITESPACE) if i >= 0]
+                if hits:
+                    pos += min(hits) + 1
+                    break
+                pos += len(data)
+            cuts.append(min(pos, size))
+    cuts.append(size)
+    return cuts
 
 
 def iter_pieces(

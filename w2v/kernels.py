@@ -261,6 +261,83 @@ def train_job(
     return nll, pairs, words_done, trained
 
 
+@njit(nogil=True, fastmath=True, cache=True)
+def _score(syn1, center, hidden, h, targets):
+    """The loss of ``hidden[h]`` against the targets, as :func:`_predict` counts it, no update."""
+    dim = hidden.shape[1]
+    nll = 0.0
+    pairs = 0
+    for d in range(targets.shape[0]):
+        t = targets[d]
+        if d > 0 and t == center:
+            continue
+        f = np.float32(0.0)
+        for c in range(dim):
+            f += hidden[h, c] * syn1[t, c]
+        s, loss = _sigmoid_nll(f, 1 if d == 0 else 0)
+        nll += loss
+        pairs += 1
+    return nll, pairs
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def eval_loss(syn0, syn1, ids, starts, keep_prob, alias_prob, alias_idx, window, negative, cbow, seed):
+    """Mean loss per (word, target) pair of the sentences ``starts`` of ``ids`` with frozen
+    tables: the pairs, noise words and subsampling that :func:`train_job` would draw from
+    ``seed`` (one set of noise words per centre word), scored without any update. The same
+    seed gives the same pairs every time, so the numbers of two epochs are comparable."""
+    dim = syn0.shape[1]
+    state = _bits(np.uint64(seed) + _GOLDEN)
+    max_len = 0
+    for s in range(starts.shape[0] - 1):
+        max_len = max(max_len, starts[s + 1] - starts[s])
+    buf = np.empty(max_len, dtype=np.int32)
+    targets = np.empty(negative + 1, dtype=np.int32)
+    hidden = np.zeros((1, dim), dtype=np.float32)
+    nll = 0.0
+    pairs = 0
+    for s in range(starts.shape[0] - 1):
+        n = 0
+        for k in range(starts[s], starts[s + 1]):
+            w = ids[k]
+            p = keep_prob[w]
+            if p < 1.0:
+                state = _next(state)
+                if p < _uniform(state):
+                    continue
+            buf[n] = w
+            n += 1
+        for i in range(n):
+            state = _next(state)
+            reduced = window - _below(state, window)
+            lo, hi = max(0, i - reduced), min(n, i + reduced + 1)
+            if hi - lo <= 1:
+                continue
+            targets[0] = buf[i]
+            for d in range(1, negative + 1):
+                state = _next(state)
+                targets[d] = _draw(state, alias_prob, alias_idx)
+            if cbow:
+                hidden[0, :] = 0.0
+                for j in range(lo, hi):
+                    if j != i:
+                        for c in range(dim):
+                            hidden[0, c] += syn0[buf[j], c]
+                inv = np.float32(1.0 / (hi - lo - 1))
+                for c in range(dim):
+                    hidden[0, c] *= inv
+                loss, q = _score(syn1, buf[i], hidden, 0, targets)
+                nll += loss
+                pairs += q
+            else:
+                for j in range(lo, hi):
+                    if j != i:
+                        loss, q = _score(syn1, buf[i], syn0, buf[j], targets)
+                        nll += loss
+                        pairs += q
+    return nll / max(pairs, 1)
+
+
 @njit(nogil=True, cache=True)
 def build_alias(probs):
     """Walker/Vose alias table for sampling index *i* with probability ``probs[i]``.

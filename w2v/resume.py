@@ -38,13 +38,15 @@ class RunState:
     job: int = 0  # the first job of ``epoch`` not yet run
     tally: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])  # nll, pairs, words, trained
     epoch_loss: list[float] = field(default_factory=list)
+    heldout_loss: list[float] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
     words_trained: int = 0
 
     def to_config(self) -> dict:
         """The ``resume_state`` entry of ``config.json`` (floats round-trip exactly through JSON)."""
         return {"epoch": self.epoch, "job": self.job, "tally": [float(x) for x in self.tally],
-                "epoch_loss": list(self.epoch_loss), "epoch_seconds": list(self.epoch_seconds),
+                "epoch_loss": list(self.epoch_loss), "heldout_loss": list(self.heldout_loss),
+                "epoch_seconds": list(self.epoch_seconds),
                 "words_trained": int(self.words_trained)}
 
 
@@ -73,6 +75,7 @@ def load_run(path: str | os.PathLike) -> tuple[dict, list[str], np.ndarray, RunS
             syn1=np.array(context, dtype=np.float32, order="C"),
             epoch=int(saved["epoch"]), job=int(saved["job"]), tally=[float(x) for x in saved["tally"]],
             epoch_loss=[float(x) for x in saved["epoch_loss"]],
+            heldout_loss=[float(x) for x in saved.get("heldout_loss", [])],
             epoch_seconds=[float(x) for x in saved["epoch_seconds"]],
             words_trained=int(saved["words_trained"]),
         )

@@ -56,6 +56,20 @@ def get(name: str) -> Callable[[str], list[str]]:
         raise W2VError(f"unknown tokenizer {name!r}: choose one of {', '.join(TOKENIZERS)}") from None
 
 
+def as_whitespace(name: str) -> Callable[[str], str] | None:
+    """A function that rewrites text so that splitting it on whitespace gives the tokenizer ``name``'s
+    tokens, line breaks kept (``None`` for ``whitespace``): how a whitespace-splitting encoder applies
+    any tokenizer. Text cut at whitespace can be rewritten piece by piece."""
+    split = get(name)
+    if name == "whitespace":
+        return None
+
+    def rewrite(text: str) -> str:  # a trailing space: the next piece's first token stays apart
+        return "\n".join(" ".join(split(line)) for line in text.split("\n")) + " "
+
+    return rewrite
+
+
 def tokenize(text: str, name: str = "words") -> list[str]:
     """Tokens of ``text`` under the tokenizer ``name``."""
     return get(name)(text)

@@ -20,13 +20,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .cli import SEED, add_corpus, add_quiet, option, parser, run_cli
+from .cli import add_corpus, add_quiet, parser, run_cli
+from .config import TrainConfig
 from .corpus import list_files
 from .encode import is_encoded, open_corpus
 from .errors import Interrupted, W2VError
@@ -34,36 +35,11 @@ from .outdir import CONFIG, EMBEDDINGS, check_output_dir, read_config, versions
 from .resume import RunState, load_run, partial_info, resume_options
 from .safety import SignalGuard, check_disk, check_memory, check_not_input, enospc, human, probe_writable, work_dir
 from .vectors import Vectors
-from .vocab import CorpusOptions, EncodedCorpus, keep_probabilities, noise_distribution
+from .vocab import EncodedCorpus, keep_probabilities, noise_distribution
 
 JOB_WORDS = 10_000
+HELDOUT_TOKENS = 50_000  # held out of training at the end of the corpus (at most 1 % of it) to score each epoch
 PARTIAL_SUFFIX = ".partial"  #: a partial run beside a complete model goes to <out>.partial
-
-
-@dataclass
-class TrainConfig(CorpusOptions):
-    """Every training hyperparameter, defined once: default, bounds and help (the CLI is generated)."""
-
-    dim: int = option(100, "vector dimensionality", lo=1, hi=100_000)
-    window: int = option(5, "max context distance (reduced at random)", lo=1, hi=10_000)
-    negative: int = option(5, "noise words per positive pair", lo=0, hi=1_000)
-    epochs: int = option(5, "passes over the corpus", lo=1, hi=100_000)
-    alpha: float = option(0.025, "initial learning rate", above=0, below=1)
-    min_alpha: float = option(0.0001, "final learning rate", lo=0, below=1)
-    sample: float = option(1e-3, "subsampling threshold (0 = off)", lo=0, hi=1)
-    ns_exponent: float = option(0.75, "noise distribution exponent", lo=-10, hi=10)
-    max_vocab: int | None = option(None, "keep only the N most frequent words", lo=1, all_zero=True)
-    cbow: bool = option(False, "CBOW (mean of context) instead of skip-gram")
-    shared_negatives: bool = option(
-        True, "skip-gram: fresh noise words for every (centre, context) pair, as word2vec's C code (default: one "
-        "set per centre word, shared by its context words; Ji et al. 2016)", flag="--per-pair-negatives")
-    threads: int = option(os.cpu_count() or 1, "worker threads", lo=1, hi=4096)
-    seed: int = option(SEED, "random seed", lo=0, below=2**63)
-    save_context: bool = option(False, "also save the output vectors (context.npy)")
-
-    def check(self) -> None:
-        if self.min_alpha > self.alpha:
-            self.fail("min_alpha", f"must not exceed --alpha {self.alpha}")
 
 
 def job_bounds(starts: np.ndarray, job_words: int = JOB_WORDS) -> np.ndarray:
@@ -74,6 +50,16 @@ def job_bounds(starts: np.ndarray, job_words: int = JOB_WORDS) -> np.ndarray:
     block = starts[:-1] // job_words
     cuts = np.flatnonzero(np.diff(block)) + 1
     return np.concatenate([[0], cuts, [n_sent]]).astype(np.int64)
+
+
+def heldout_split(starts: np.ndarray, n_tokens: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sentence starts of the part trained on and of the held-out tail: the last
+    ``min(HELDOUT_TOKENS, n_tokens // 100)`` tokens (a sentence straddling the cut is cut)."""
+    held = min(HELDOUT_TOKENS, n_tokens // 100)
+    if held == 0:
+        return starts, None
+    cut = n_tokens - held
+    return np.append(starts[starts < cut], cut), np.concatenate([[cut], starts[starts > cut]])
 
 
 def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: RunState | None = None,
@@ -100,21 +86,23 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
         raise W2VError(f"invalid --ns-exponent {cfg.ns_exponent}: the noise distribution count**exponent "
                        "overflows; use a value near 0.75")
     alias_prob, alias_idx = kernels.build_alias(noise)
-    bounds = job_bounds(enc.starts)
+    starts, heldout_starts = heldout_split(enc.starts, len(enc.ids))
+    bounds = job_bounds(starts)
     n_jobs = len(bounds) - 1
-    corpus_words = len(enc.ids)
+    corpus_words = int(starts[-1])
     total_words = cfg.epochs * corpus_words
 
     bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="train", disable=None if progress else True,
                dynamic_ncols=True, smoothing=0.1)
-    bar.update(state.epoch * corpus_words + (int(enc.starts[bounds[state.job]]) if state.job < n_jobs else 0))
+    bar.update(state.epoch * corpus_words + (int(starts[bounds[state.job]]) if state.job < n_jobs else 0))
     # An empty job first: numba compiles (or loads its cache) here, outside the timed epochs.
     t_compile = time.perf_counter()
-    kernels.train_job(syn0, syn1, enc.ids, enc.starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
+    kernels.train_job(syn0, syn1, enc.ids, starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
                       cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha, 0, total_words, 0)
     compile_seconds = time.perf_counter() - t_compile
     t_start = time.perf_counter()
     stopped = False
+    heldout_seconds = 0.0
     for epoch in range(state.epoch, cfg.epochs):
         t_epoch = time.perf_counter()
         lock = threading.Lock()
@@ -138,9 +126,9 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
                     s0, s1 = int(bounds[j]), int(bounds[j + 1])
                     seed = (cfg.seed * 1_000_003 + epoch) * 10_000_019 + j
                     nll, pairs, done, trained = kernels.train_job(
-                        syn0, syn1, enc.ids, enc.starts, s0, s1, keep, alias_prob, alias_idx,
+                        syn0, syn1, enc.ids, starts, s0, s1, keep, alias_prob, alias_idx,
                         cfg.window, cfg.negative, cfg.cbow, cfg.shared_negatives, cfg.alpha,
-                        cfg.min_alpha, epoch * corpus_words + int(enc.starts[s0]), total_words,
+                        cfg.min_alpha, epoch * corpus_words + int(starts[s0]), total_words,
                         seed % (1 << 63),
                     )
                     tally[tid] += (nll, pairs, done, trained)
@@ -178,6 +166,14 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
         state.epoch_seconds.append(time.perf_counter() - t_epoch)
         _check_epoch(syn0, syn1, totals, epoch, cfg, enc)
         state.epoch_loss.append(float(totals[0] / max(totals[1], 1)))
+        if heldout_starts is not None:  # the same pairs and noise words every epoch, frozen tables
+            t_eval = time.perf_counter()
+            state.heldout_loss.append(float(kernels.eval_loss(syn0, syn1, enc.ids, heldout_starts, keep, alias_prob,
+                                                              alias_idx, cfg.window, cfg.negative, cfg.cbow, cfg.seed)))
+            heldout_seconds += time.perf_counter() - t_eval
+            if progress:
+                bar.write(f"epoch {epoch + 1}/{cfg.epochs}: held-out loss {state.heldout_loss[-1]:.4f} "
+                          f"(online training loss {state.epoch_loss[-1]:.4f})")
         state.words_trained += int(totals[3])
         state.epoch, state.job, state.tally = epoch + 1, 0, [0.0, 0.0, 0.0, 0.0]
         if on_epoch is not None and epoch + 1 < cfg.epochs and not should_stop():
@@ -186,6 +182,9 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
     seconds = time.perf_counter() - t_start
     info = {
         "epoch_loss": state.epoch_loss,
+        "heldout_loss": state.heldout_loss,
+        "heldout_tokens": len(enc.ids) - corpus_words,
+        "heldout_seconds": round(heldout_seconds, 3),
         "epoch_seconds": [round(s, 3) for s in state.epoch_seconds],
         "train_seconds": round(seconds, 3),
         "words_per_second": round(total_words / max(seconds, 1e-9)),
@@ -194,7 +193,7 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
         "compile_seconds": round(compile_seconds, 3),
     }
     if stopped or state.epoch < cfg.epochs:
-        words_done = state.epoch * corpus_words + (int(enc.starts[bounds[state.job]]) if state.job < n_jobs else 0)
+        words_done = state.epoch * corpus_words + (int(starts[bounds[state.job]]) if state.job < n_jobs else 0)
         info["partial"] = partial_info(state, n_jobs, words_done, total_words, "")
     return state, info
 
@@ -273,7 +272,8 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                 raise W2VError(f"the corpus {corpus} is not the one the run in {resume} was trained on "
                                "(its vocabulary or counts differ)")
             _check_resources(len(enc.vocab), cfg, out, checkpoint)
-            n_jobs = len(job_bounds(enc.starts)) - 1
+            train_starts = heldout_split(enc.starts, len(enc.ids))[0]
+            n_jobs = len(job_bounds(train_starts)) - 1
 
             def make(state: RunState, run_info: dict) -> Vectors:
                 info = {"method": "cbow" if cfg.cbow else "sgns", "corpus": str(corpus), **asdict(cfg),
@@ -288,8 +288,8 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                 vec.save(partial_out, context=True, force=force)
 
             def on_epoch(state: RunState) -> None:
-                words = state.epoch * len(enc.ids)
-                save_partial(state, {"partial": partial_info(state, n_jobs, words, cfg.epochs * len(enc.ids),
+                words = state.epoch * int(train_starts[-1])
+                save_partial(state, {"partial": partial_info(state, n_jobs, words, cfg.epochs * int(train_starts[-1]),
                                                              "checkpoint")}, "checkpoint")
 
             with guard.stopping():
@@ -399,6 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = parser("w2v.train", "Learn a word-embedding table with skip-gram negative sampling (or CBOW).")
     add_corpus(p, "output directory (default: <corpus name>-w2v; with --resume: DIR)", optional=True)
     TrainConfig.add_arguments(p)
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="train on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for N "
+                        "single-thread worker processes here (needs pip install 'w2v[cluster]')")
     p.add_argument("--neighbors", nargs="*", default=None, metavar="WORD",
                    help="after training, print nearest neighbours of these words")
     add_quiet(p)
@@ -418,10 +421,18 @@ def _neighbours(vec: Vectors, words: list[str], topn: int = 8) -> list[str]:
             else f"{w}: not in vocabulary" for w in words]
 
 
+def _final_loss(info: dict) -> str:
+    if info.get("heldout_loss"):
+        return f"held-out loss from {info['heldout_loss'][0]:.4f} to {info['heldout_loss'][-1]:.4f}"
+    return f"final training loss {info['epoch_loss'][-1]:.4f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     args = p.parse_args(argv)
     common = dict(progress=not args.quiet, cache_dir=args.cache_dir, force=args.force, checkpoint=args.checkpoint)
+    if args.resume and args.cluster:
+        raise W2VError("--checkpoint and --resume are not available with --cluster")
     if args.resume:  # only the options given on the command line (they must agree with the saved run)
         given = {f.name: getattr(args, f.name) for f in TrainConfig.options()
                  if getattr(args, f.name) != p.get_default(f.name)}
@@ -431,13 +442,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.corpus is None:
             raise W2VError("the following arguments are required: corpus")
         out = Path(args.out) if args.out else default_out(args.corpus)
-        result = train_embeddings(args.corpus, out=out, config=TrainConfig.from_args(args), **common)
+        if args.cluster:
+            from .cluster import train_on_cluster
+
+            if args.checkpoint:
+                raise W2VError("--checkpoint and --resume are not available with --cluster")
+            result = train_on_cluster(args.corpus, args.cluster, out=out, config=TrainConfig.from_args(args),
+                                      progress=not args.quiet, force=args.force)
+        else:
+            result = train_embeddings(args.corpus, out=out, config=TrainConfig.from_args(args), **common)
     if not args.quiet:
         info = result.info
         st = info["corpus_stats"]
         print(f"{info['method']}: {st['tokens']:,} tokens, {len(result):,} words x {result.dim} dims, "
               f"{info['epochs']} epochs in {info['train_seconds']:.1f}s "
-              f"({info['words_per_second']:,.0f} words/s), final loss {info['epoch_loss'][-1]:.4f} -> {out}/")
+              f"({info['words_per_second']:,.0f} words/s), {_final_loss(info)} -> {out}/")
     if args.neighbors:
         print("\n".join(_neighbours(result, args.neighbors)))
     return 0

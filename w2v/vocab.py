@@ -1,20 +1,18 @@
 """Vocabulary and the int32 encoding of a corpus, built in one streaming pass.
 
-The pass gives every new word a provisional id in order of first appearance (a C-speed
-dict lookup a token) and streams those ids to disk. The vocabulary is then chosen from the
-counts (``min_count``, ``max_vocab``; sorted by descending count, ties by first
-appearance, so index 0 is the most frequent word), and a second pass over the id file —
-pure numpy — maps provisional ids to final ids and drops the rare words. The result is
-memory-mapped, so corpora larger than RAM work; training runs its epochs over it without
-re-tokenizing.
+The pass (:mod:`w2v.count`: compiled, on several threads where the corpus allows) gives
+every new word a provisional id in order of first appearance and streams those ids to disk.
+The vocabulary is then chosen from the counts (``min_count``, ``max_vocab``; sorted by
+descending count, ties by first appearance, so index 0 is the most frequent word), and a
+second pass over the id file — pure numpy — maps provisional ids to final ids and drops the
+rare words. The result is memory-mapped, so corpora larger than RAM work; training runs its
+epochs over it without re-tokenizing.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from array import array
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +20,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .cli import Options, option
-from .corpus import ReadStats, iter_pieces, list_files
+from .corpus import is_plain, list_files
+from .count import merge_shards, plan_shards, run_shards
 from .errors import W2VError
 from .outdir import read_vocab, write_vocab
 from .tokenize import DEFAULT as DEFAULT_TOKENIZER
@@ -135,112 +134,129 @@ def encode_corpus(
     lowercase: bool = False,
     max_sentence_length: int = 10_000,
     progress: bool = True,
+    workers: int | None = None,
     tokenize: str = DEFAULT_TOKENIZER,
 ) -> EncodedCorpus:
     """Count the corpus, choose the vocabulary and encode the corpus to ``workdir/ids.i32``.
 
-    Long lines are cut into sentences of at most ``max_sentence_length`` raw tokens; ``tokenize``
-    names the tokenizer (:mod:`w2v.tokenize`). The options are trusted (validated by
-    :class:`CorpusOptions` at the boundary). Raises :class:`W2VError` on an empty corpus or an empty
-    vocabulary.
+    Tokens are split on whitespace, or made by the named tokenizer ``tokenize`` (:mod:`w2v.tokenize`).
+    Long lines are cut into sentences of at most ``max_sentence_length`` raw tokens. ``workers``
+    threads count parts of the corpus in parallel (files, or byte ranges of a large plain file;
+    default: the CPU count); the result is exactly the one-thread one. The options are trusted
+    (validated by :class:`CorpusOptions` at the boundary). Raises :class:`W2VError` on an empty
+    corpus or an empty vocabulary.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     files = list_files(corpus)
-    size = sum(p.stat().st_size for p in files) if all(
-        str(p) != "-" and p.suffix.lower() not in (".gz", ".bz2", ".xz") for p in files) else None
+    size = sum(p.stat().st_size for p in files) if all(is_plain(p) for p in files) else None
 
-    # Pass 1: provisional ids (first-appearance order) streamed to disk, counts, sentence starts.
-    index: defaultdict[str, int] = defaultdict()
-    index.default_factory = index.__len__  # a new word gets the next id, all in C
-    lookup = index.__getitem__
-    counts = np.zeros(0, dtype=np.int64)
-    starts = array("q", [0])
-    n_tokens = 0
-    in_sentence = 0  # tokens of the current sentence so far
-    stats = ReadStats()
-    prov_path = workdir / "provisional.i32"
+    # Pass 1 (count.py): provisional ids in first-appearance order, counts, line ends; shards in parallel.
+    shards = plan_shards(files, workers or os.cpu_count() or 1)
     bar = tqdm(total=size, unit="B", unit_scale=True, desc="vocab", disable=None if progress else True, leave=False)
-    last_bytes = 0
-    with open(prov_path, "wb") as prov:
-        for tokens, ends_line in iter_pieces(corpus, lowercase, stats, tokenize=tokenize):
-            n = len(tokens)
-            if n:
-                ids = np.fromiter(map(lookup, tokens), dtype=np.int32, count=n)
-                ids.tofile(prov)
-                block_counts = np.bincount(ids, minlength=len(index))
-                if len(counts) < len(block_counts):
-                    counts = np.concatenate([counts, np.zeros(len(block_counts) - len(counts), np.int64)])
-                counts += block_counts
-                # Cut the running line into sentences of max_sentence_length raw tokens.
-                first_cut = max_sentence_length - in_sentence
-                starts.extend(range(n_tokens + first_cut, n_tokens + n + 1, max_sentence_length))
-                n_tokens += n
-                in_sentence = (in_sentence + n) % max_sentence_length
-            if ends_line and in_sentence:
-                starts.append(n_tokens)
-                in_sentence = 0
-            if stats.bytes != last_bytes:
-                bar.update(stats.bytes - last_bytes)
-                last_bytes = stats.bytes
-    bar.close()
-    _check_written(prov_path, 4 * n_tokens)
-    if n_tokens == 0:
-        prov_path.unlink()
-        raise W2VError(f"corpus {corpus} is empty (no tokens found)")
-    if starts[-1] != n_tokens:
-        starts.append(n_tokens)
+
+    def on_bytes(n: int) -> None:
+        bar.update(n - bar.n)
+
+    try:
+        results = run_shards(shards, lowercase, workdir, on_bytes, tokenize=tokenize)
+    finally:
+        bar.close()
+    try:
+        for r in results:
+            _check_written(r.prov_path, 4 * r.n_tokens)
+    except W2VError:
+        for r in results:
+            r.prov_path.unlink()
+        raise
+    table, counts, maps = merge_shards(results)
+    offsets = np.cumsum([0] + [r.n_tokens for r in results])
+    n_tokens = int(offsets[-1])
+    for o, r in zip(offsets, results):
+        for piece in r.line_ends:
+            piece += o
+    line_ends = np.concatenate([piece for r in results for piece in r.line_ends] or [np.zeros(0, np.int64)])
+    for r in results:
+        r.line_ends, r.table = [], None  # free them: only the merged table is needed now
+    raw_starts = sentence_bounds(line_ends, n_tokens, max_sentence_length)
+    del line_ends
 
     # Vocabulary: descending count, ties by first appearance.
     keep = select_vocab(counts, min_count, max_vocab)
-    if len(keep) == 0:
-        prov_path.unlink()
+    if n_tokens == 0 or len(keep) == 0:
+        for r in results:
+            r.prov_path.unlink()
+        if n_tokens == 0:
+            raise W2VError(f"corpus {corpus} is empty (no tokens found)")
         raise W2VError(
             f"vocabulary is empty: no word occurs at least min_count={min_count} times "
             f"(largest count {counts.max()}); lower --min-count")
-    words_by_prov = list(index)
-    vocab = Vocabulary([words_by_prov[i] for i in keep], counts[keep])
-    del index, words_by_prov
+    vocab = Vocabulary(table.words(keep), counts[keep])
+    del table
     t_vocab = time.perf_counter() - t0
 
     # Pass 2: provisional → final ids, rare words dropped, sentence starts shifted.
     remap = np.full(len(counts), -1, dtype=np.int32)
     remap[keep] = np.arange(len(keep), dtype=np.int32)
-    raw_starts = np.frombuffer(starts, dtype=np.int64)
     new_starts = np.empty_like(raw_starts)
     ids_path = workdir / "ids.i32"
     kept_total = 0
-    with open(ids_path, "wb") as out, open(prov_path, "rb") as prov:
-        for c0 in range(0, n_tokens, _CHUNK):
-            c1 = min(c0 + _CHUNK, n_tokens)
-            new = remap[np.fromfile(prov, dtype=np.int32, count=c1 - c0)]
-            mask = new >= 0
-            new[mask].tofile(out)
-            lo, hi = np.searchsorted(raw_starts, [c0, c1])
-            if hi > lo:
-                prefix = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
-                new_starts[lo:hi] = kept_total + prefix[raw_starts[lo:hi] - c0]
-            kept_total += int(np.count_nonzero(mask))
+    with open(ids_path, "wb") as out:
+        for r, m, offset in zip(results, maps, offsets):
+            shard_remap = remap[m]
+            with open(r.prov_path, "rb") as prov:
+                for c0 in range(offset, offset + r.n_tokens, _CHUNK):
+                    c1 = min(c0 + _CHUNK, offset + r.n_tokens)
+                    new = shard_remap[np.fromfile(prov, dtype=np.int32, count=c1 - c0)]
+                    mask = new >= 0
+                    new[mask].tofile(out)
+                    dropped = np.flatnonzero(~mask)
+                    lo, hi = np.searchsorted(raw_starts, [c0, c1])
+                    if hi > lo:  # a boundary moves back by the tokens dropped before it
+                        local = raw_starts[lo:hi] - c0
+                        new_starts[lo:hi] = kept_total + local - np.searchsorted(dropped, local)
+                    kept_total += (c1 - c0) - len(dropped)
+            r.prov_path.unlink()
     new_starts[raw_starts == n_tokens] = kept_total
-    prov_path.unlink()
     _check_written(ids_path, 4 * kept_total)
-    sentence_starts = np.unique(new_starts)  # drops sentences left empty
+    sentence_starts = _dedupe_sorted(new_starts)  # drops sentences left empty
     if kept_total == 0:
         ids = np.zeros(0, dtype=np.int32)
     else:
         ids = np.memmap(ids_path, dtype=np.int32, mode="r")
     corpus_stats = {
-        "files": stats.files,
-        "bytes": stats.bytes,
-        "lines": stats.lines,
-        "invalid_utf8": stats.invalid_utf8,
+        "files": sum(r.stats.files for r in results),
+        "bytes": sum(r.stats.bytes for r in results),
+        "lines": sum(r.stats.lines for r in results),
+        "invalid_utf8": sum(r.stats.invalid_utf8 for r in results),
         "tokens": n_tokens,
         "word_types": len(counts),
         "vocab_size": len(vocab),
         "kept_tokens": kept_total,
         "sentences": len(sentence_starts) - 1,
+        "count_processes": len(shards),
         "vocab_seconds": round(t_vocab, 3),
         "encode_seconds": round(time.perf_counter() - t0, 3),
     }
     return EncodedCorpus(ids, sentence_starts, vocab, corpus_stats)
+
+
+def sentence_bounds(line_ends: np.ndarray, n_tokens: int, max_sentence_length: int) -> np.ndarray:
+    """Sentence boundaries (token offsets, ``0`` first and ``n_tokens`` last) from the offsets
+    where lines end: every line a sentence, a line longer than ``max_sentence_length`` cut
+    into chunks of that length from its start. Empty lines give no sentence."""
+    b = _dedupe_sorted(np.concatenate([np.zeros(1, np.int64), line_ends, np.full(1, n_tokens, np.int64)]))
+    lengths = np.diff(b)
+    long = np.flatnonzero(lengths > max_sentence_length)
+    if len(long):
+        n_cuts = (lengths[long] - 1) // max_sentence_length
+        first = np.repeat(b[long], n_cuts)
+        k = np.arange(n_cuts.sum()) - np.repeat(np.cumsum(n_cuts) - n_cuts, n_cuts) + 1
+        b = np.union1d(b, first + k * max_sentence_length)
+    return b
+
+
+def _dedupe_sorted(a: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an already sorted array, in linear time."""
+    return a[np.concatenate([[True], a[1:] != a[:-1]])] if len(a) else a

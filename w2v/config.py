@@ -1,0 +1,39 @@
+"""The trainer's options, defined once: every field is a CLI option with its default, bounds and help.
+
+Both engines take a :class:`TrainConfig`: threads on one machine (:mod:`w2v.train`) and a Dask
+cluster (:mod:`w2v.cluster`), so it lives apart from either.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .cli import SEED, option
+from .vocab import CorpusOptions
+
+
+@dataclass
+class TrainConfig(CorpusOptions):
+    """Every training hyperparameter, defined once: default, bounds and help (the CLI is generated)."""
+
+    dim: int = option(100, "vector dimensionality", lo=1, hi=100_000)
+    window: int = option(5, "max context distance (reduced at random)", lo=1, hi=10_000)
+    negative: int = option(5, "noise words per positive pair", lo=0, hi=1_000)
+    epochs: int = option(5, "passes over the corpus", lo=1, hi=100_000)
+    alpha: float = option(0.025, "initial learning rate", above=0, below=1)
+    min_alpha: float = option(0.0001, "final learning rate", lo=0, below=1)
+    sample: float = option(1e-3, "subsampling threshold (0 = off)", lo=0, hi=1)
+    ns_exponent: float = option(0.75, "noise distribution exponent", lo=-10, hi=10)
+    max_vocab: int | None = option(None, "keep only the N most frequent words", lo=1, all_zero=True)
+    cbow: bool = option(False, "CBOW (mean of context) instead of skip-gram")
+    shared_negatives: bool = option(
+        True, "skip-gram: fresh noise words for every (centre, context) pair, as word2vec's C code (default: one "
+        "set per centre word, shared by its context words; Ji et al. 2016)", flag="--per-pair-negatives")
+    threads: int = option(os.cpu_count() or 1, "worker threads", lo=1, hi=4096)
+    seed: int = option(SEED, "random seed", lo=0, below=2**63)
+    save_context: bool = option(False, "also save the output vectors (context.npy)")
+
+    def check(self) -> None:
+        if self.min_alpha > self.alpha:
+            self.fail("min_alpha", f"must not exceed --alpha {self.alpha}")
