@@ -16,7 +16,7 @@ LAYERS = [
     {"errors"},
     {"safety"},
     {"outdir", "kernels", "count_kernels"},
-    {"cli"},
+    {"cli", "tokenize"},
     {"corpus"},
     {"count"},
     {"vocab"},
@@ -26,7 +26,8 @@ LAYERS = [
     {"resume", "config"},
     {"cooc", "ppmi", "cluster"},
     {"train", "svd"},
-    {"evaluate", "export", "neighbors", "layers", "tokenize"},
+    {"evaluate", "export", "neighbors", "layers"},
+    {"pooling"},
     {"compare", "supervised"},
     {"classify"},
 ]

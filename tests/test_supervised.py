@@ -9,7 +9,9 @@ import pytest
 from oracles import numeric_grad
 
 from w2v.errors import W2VError
+from w2v.layers import Embedding, MeanPool
 from w2v.outdir import load_model, save_model
+from w2v.pooling import EmbeddingBag
 from w2v.supervised import (
     TextClassifier,
     build_vocabulary,
@@ -19,6 +21,8 @@ from w2v.supervised import (
     load_class_files,
     load_dataset,
     load_labeled_file,
+    nested_subsets,
+    scale_to_random,
     stratified_split,
     tokenize,
     train_and_evaluate,
@@ -48,7 +52,7 @@ def toy_data(n=400, seed=0):
 
 def test_tokenize_keeps_inner_apostrophes_and_splits_punctuation():
     assert tokenize("It's a GREAT film, isn't it?!") == ["it's", "a", "great", "film", ",", "isn't", "it", "?", "!"]
-    assert tokenize("Paris", lowercase=False) == ["Paris"]
+    assert tokenize("Paris", "words-cased") == ["Paris"]
 
 
 def test_class_names_strip_shared_prefix_and_suffix():
@@ -101,7 +105,60 @@ def test_stratified_split():
     assert sorted(np.concatenate([rest, held]).tolist()) == list(range(80))
 
 
+def test_nested_subsets_are_stratified_nested_and_fixed_by_the_seed():
+    labels = np.array([0] * 700 + [1] * 300)
+    fr = [0.01, 0.03, 0.1, 0.3, 1.0]
+    subs = nested_subsets(labels, fr, seed=4)
+    assert [np.bincount(labels[subs[f]]).tolist() for f in fr] == [[7, 3], [21, 9], [70, 30], [210, 90],
+                                                                   [700, 300]]
+    for small, big in zip(fr, fr[1:]):
+        assert np.isin(subs[small], subs[big]).all()
+    again = nested_subsets(labels, [0.1, 0.01], seed=4)  # the same for every table, in any order
+    assert all(np.array_equal(again[f], subs[f]) for f in (0.01, 0.1))
+    assert not np.array_equal(nested_subsets(labels, [0.1], seed=5)[0.1], subs[0.1])
+    assert np.bincount(labels[nested_subsets(labels, [0.001], seed=0)[0.001]]).tolist() == [2, 2]  # floor
+    with pytest.raises(W2VError):
+        nested_subsets(labels, [0.0], seed=0)
+
+
+def test_scale_to_random_matches_the_random_tables_std():
+    w = np.random.default_rng(0).normal(0, 0.4, size=(500, 20))
+    factor = scale_to_random(w, np.arange(2, 500))
+    assert factor == pytest.approx(0.05 / np.sqrt(3) / 0.4, rel=0.02)
+    assert w[2:].std() == pytest.approx(0.05 / np.sqrt(3), rel=1e-9)
+
+
 # --- model -------------------------------------------------------------------------------------------------
+
+
+def test_embedding_bag_mean_equals_embedding_then_mean_pool():
+    emb = Embedding(12, 5, padding_idx=0, seed=1)
+    ids = np.array([[3, 3, 7, 0, 0], [1, 2, 11, 4, 9], [0, 0, 0, 0, 0]])
+    bag = EmbeddingBag(emb, "mean")
+    pooled = bag.forward(ids)
+    np.testing.assert_allclose(pooled, MeanPool().forward(emb.forward(ids), ids != 0), rtol=1e-12)
+    np.testing.assert_allclose(EmbeddingBag(emb, "max").forward(ids)[0], emb.table[[3, 7]].max(axis=0))
+    assert np.all(EmbeddingBag(emb, "mean-max").forward(ids)[2] == 0)  # an empty text pools to zeros
+    with pytest.raises(IndexError):
+        bag.forward(np.array([[12]]))
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max", "mean-max"])
+def test_pooled_classifier_gradients_match_finite_differences(pooling):
+    clf = TextClassifier(9, 3, dim=4, seed=0, pooling=pooling, dtype=np.float64)
+    ids = np.array([[2, 3, 3, 0], [4, 1, 0, 0], [8, 7, 6, 5], [0, 0, 0, 0]])
+    labels = np.array([0, 2, 1, 1])
+
+    def loss():
+        return clf.loss(ids, labels)
+
+    loss()
+    clf.backward()
+    dense = clf.embedding.weight.grad.to_dense()
+    np.testing.assert_allclose(dense, numeric_grad(loss, clf.embedding.table), rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(clf.linear.weight.grad, numeric_grad(loss, clf.linear.weight.value), rtol=1e-6,
+                               atol=1e-10)
+    assert np.all(dense[0] == 0)
 
 
 def test_classifier_gradients_match_finite_differences():
@@ -206,6 +263,26 @@ def test_cli_on_class_files_and_saved_embeddings(tmp_path):
     assert model.embeddings.shape[1] == 100 and "good" in model.words and "" not in model.words
     r = run_cli(pos, neg, "--lr", "0.05", "--quiet", "--freeze", "--optimizer", "sgd")
     assert r.returncode == 0 and float(r.stdout) > 0.0 and r.stderr == ""
+
+
+def test_cli_test_files_and_train_fraction(tmp_path):
+    texts, y = toy_data(n=600, seed=5)
+    for split, sl in (("train", slice(0, 400)), ("test", slice(400, 600))):
+        for lab, name in ((0, "pos"), (1, "neg")):
+            rows = [t for t, k in zip(texts[sl], y[sl]) if k == lab]
+            (tmp_path / f"{split}-{name}.txt").write_text("\n".join(rows) + "\n")
+    files = [tmp_path / "train-pos.txt", tmp_path / "train-neg.txt"]
+    tests = [tmp_path / "test-neg.txt", tmp_path / "test-pos.txt"]  # class order differs: matched by name
+    r = run_cli(*files, "--test", *tests, "--lr", "0.05", "--seed", "2")
+    assert r.returncode == 0, r.stderr
+    assert "400 train" not in r.stdout and "200 test" in r.stdout
+    assert float(r.stdout.split("test accuracy ")[1].split()[0]) > 0.9
+    r = run_cli(*files, "--test", *tests, "--lr", "0.05", "--train-fraction", "0.25", "--val-size", "0.2",
+                "--pooling", "mean-max")
+    assert r.returncode == 0, r.stderr
+    assert "split: 80 train, 20 validation, 200 test" in r.stdout
+    r = run_cli(*files, "--test", tmp_path / "test-pos.txt", tmp_path / "other-odd.txt")
+    assert r.returncode == 2
 
 
 def test_cli_bad_input_exits_2(tmp_path):

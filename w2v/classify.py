@@ -3,12 +3,15 @@
 ``python -m w2v.classify pos.txt neg.txt`` (one file per class) or ``python -m w2v.classify data.tsv``
 (a label column); ``--init MODEL`` starts the Embedding table from a trained w2v model aligned to
 the training split's word index, ``--freeze`` keeps it fixed. Holds out ``--test-size`` of the data
-(stratified, seeded) for the reported accuracy, and ``--val-size`` of the rest for early stopping.
+(stratified, seeded) for the reported accuracy, or scores on the given ``--test`` files; ``--val-size``
+of the training part is the early-stopping set; ``--train-fraction`` trains on a stratified part of
+the training labels (nested: a smaller fraction's examples are part of every larger one's).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import asdict
 
 import numpy as np
@@ -18,7 +21,8 @@ from .errors import W2VError
 from .export import RESERVED
 from .outdir import check_output_dir, save_model
 from .safety import check_not_input
-from .supervised import ClassifyConfig, load_dataset, stratified_split, tokenize, train_and_evaluate
+from .supervised import ClassifyConfig, Dataset, load_dataset, nested_subsets, stratified_split, train_and_evaluate
+from .tokenize import get as get_tokenizer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", nargs="+",
                    help="one file per class (one example a line; class = file name minus the shared "
                    "prefix/suffix), or a single file with a label column")
+    p.add_argument("--test", nargs="+", metavar="FILE",
+                   help="score on these files (same layout and class names as DATA) instead of holding out "
+                   "--test-size of DATA")
     p.add_argument("--encoding", default="utf-8", help="text encoding of the data (Pang & Lee: latin-1)")
     p.add_argument("--delimiter", default=None, help="column delimiter of a labeled file (default: ',' for .csv, "
                    "else tab)")
@@ -37,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="MODEL", help="w2v model directory to initialize the Embedding table from "
                    "(aligned to the training word index); default: random uniform(-0.05, 0.05)")
     deprecated_alias(p, "--init", "--model", dest="model")
-    p.add_argument("--no-lowercase-text", action="store_true", help="keep the text's case when tokenizing")
+    p.add_argument("--no-lowercase-text", action="store_true", help="deprecated: --tokenize words-cased")
     ClassifyConfig.add_arguments(p)
     p.add_argument("--out", metavar="DIR",
                    help="write the trained table as a w2v model directory (words of the training index; "
@@ -54,20 +61,36 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = ClassifyConfig.from_args(args)
     if args.out:  # before the work: never overwrite an input or a directory of the user's
-        check_not_input({"--out": args.out}, {**{f"data {p}": p for p in args.data}, "--model": args.model})
+        check_not_input({"--out": args.out}, {**{f"data {p}": p for p in args.data + (args.test or [])},
+                                              "--model": args.model})
         check_output_dir(args.out, args.force)
-    data = load_dataset(args.data, encoding=args.encoding, delimiter=args.delimiter,
-                        label_column=args.label_column, text_column=args.text_column, header=args.header)
-    if len(data) < 10:
-        raise W2VError(f"only {len(data)} examples; need at least 10 to split into train/validation/test")
-    tokens = [tokenize(t, lowercase=not args.no_lowercase_text) for t in data.texts]
-    train_idx, test_idx = stratified_split(data.labels, cfg.test_size, cfg.seed)
+    if args.no_lowercase_text:
+        print("warning: --no-lowercase-text is deprecated; use --tokenize words-cased", file=sys.stderr)
+        cfg.tokenize = "words-cased"
+    read = dict(encoding=args.encoding, delimiter=args.delimiter, label_column=args.label_column,
+                text_column=args.text_column, header=args.header)
+    data = load_dataset(args.data, **read)
+    if args.test:
+        data, train_idx, test_idx = _join(data, load_dataset(args.test, **read))
+    else:
+        if len(data) < 10:
+            raise W2VError(f"only {len(data)} examples; need at least 10 to split into train/validation/test")
+        train_idx, test_idx = stratified_split(data.labels, cfg.test_size, cfg.seed)
+    if cfg.train_fraction < 1:
+        train_idx = train_idx[nested_subsets(data.labels[train_idx], [cfg.train_fraction], cfg.seed)[
+            cfg.train_fraction]]
+    split = get_tokenizer(cfg.tokenize)
+    tokens = [split(t) for t in data.texts]
     result = train_and_evaluate(
         tokens, data.labels, train_idx, test_idx, init=args.model, freeze=cfg.freeze, unknown=cfg.unknown,
-        lowercase=cfg.lowercase_fallback, extend_vocabulary=cfg.extend_vocab, dim=cfg.dim, val_size=cfg.val_size,
-        min_count=cfg.min_count, max_len=cfg.max_len, epochs=cfg.epochs, batch_size=cfg.batch_size,
-        optimizer=cfg.optimizer, lr=cfg.lr, patience=cfg.patience, seed=cfg.seed, progress=not args.quiet,
+        lowercase=cfg.lowercase_fallback, extend_vocabulary=cfg.extend_vocab, dim=cfg.dim, pooling=cfg.pooling,
+        scale=cfg.scale, val_size=cfg.val_size, min_count=cfg.min_count, max_len=cfg.max_len, epochs=cfg.epochs,
+        batch_size=cfg.batch_size, optimizer=cfg.optimizer, lr=cfg.lr, table_lr=cfg.table_lr,
+        patience=cfg.patience, min_epochs=cfg.min_epochs, monitor=cfg.monitor, seed=cfg.seed,
+        tokenize=cfg.tokenize, progress=not args.quiet,
     )
+    if result.report is not None and result.report.tokenize_warning:
+        print(result.report.tokenize_warning, file=sys.stderr)
     if args.out:
         table = result.classifier.embedding.table
         k = len(RESERVED)  # rows 0 and 1 are padding and [UNK], not words
@@ -79,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = np.bincount(data.labels, minlength=len(data.classes))
     print(f"classes: {', '.join(f'{c} ({n})' for c, n in zip(data.classes, sizes))}")
-    print(f"split: {result.n_train} train, {result.n_val} validation, {result.n_test} test; "
+    where = f" ({', '.join(args.test)})" if args.test else ""
+    print(f"split: {result.n_train} train, {result.n_val} validation, {result.n_test} test{where}; "
           f"word index: {len(result.vocabulary):,} rows (0 padding, 1 [UNK])")
     if result.report is not None:
         print(f"init {args.model}: {result.report.summary()}")
@@ -93,6 +117,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         print(f"wrote {args.out}")
     return 0
+
+
+def _join(train: Dataset, test: Dataset) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    """One dataset of the training examples then the test examples, test classes mapped by name."""
+    lookup = {c: i for i, c in enumerate(train.classes)}
+    unknown = [c for c in test.classes if c not in lookup]
+    if unknown:
+        raise W2VError(f"--test has class(es) {unknown} that the training data lacks (classes: {train.classes})")
+    labels = np.concatenate([train.labels, [lookup[test.classes[y]] for y in test.labels]]).astype(np.int64)
+    joined = Dataset(train.texts + test.texts, labels, train.classes)
+    n = len(train)
+    return joined, np.arange(n), np.arange(n, len(joined))
 
 
 if __name__ == "__main__":

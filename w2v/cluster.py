@@ -394,6 +394,9 @@ def train(corpus: str | os.PathLike, client, out: str | os.PathLike | None = Non
 
 def _train(corpus, client, progress, round_words, combine, shard_bytes, on_round, cfg: TrainConfig,
            run: str, live: list) -> Vectors:
+    if cfg.tokenize != "whitespace":  # the cluster's shard counter splits on whitespace only (for now)
+        raise W2VError(f"--tokenize {cfg.tokenize} is not supported with --cluster yet; pre-tokenize the corpus "
+                       "or train without --cluster")
     t_start = time.perf_counter()
     slots = _layout(client)
     if not slots:

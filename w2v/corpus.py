@@ -1,7 +1,8 @@
 """Read a text corpus as a stream of token pieces, in bounded memory.
 
 A corpus is a file, a directory of files (recursively, sorted by path) or ``-`` for stdin;
-plain, ``.gz``, ``.bz2`` or ``.xz``. One sentence a line, tokens split on whitespace.
+plain, ``.gz``, ``.bz2`` or ``.xz``. One sentence a line, tokens split on whitespace (or by a
+named tokenizer of :mod:`w2v.tokenize`, applied to each line).
 Lines may be of any length (text8 is one 100 MB line): the reader works on fixed-size
 blocks cut at whitespace, so it never holds a whole huge line. Invalid UTF-8 is replaced
 by U+FFFD and counted, never fatal.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from . import tokenize as tokenizers
 from .errors import W2VError
 
 BLOCK_SIZE = 1 << 20  # bytes read at a time
@@ -157,14 +159,18 @@ def iter_pieces(
     lowercase: bool = False,
     stats: ReadStats | None = None,
     block_size: int = BLOCK_SIZE,
+    tokenize: str = tokenizers.DEFAULT,
 ) -> Iterator[tuple[list[str], bool]]:
     """Yield ``(tokens, ends_line)`` pieces of the corpus in order.
 
     Concatenating the pieces up to one with ``ends_line=True`` gives one line's tokens;
     a long line arrives as several pieces. Each file ends a line. Pass a
     :class:`ReadStats` to learn what was read (e.g. how many invalid UTF-8 sequences).
+    ``tokenize`` names the tokenizer (:data:`w2v.tokenize.TOKENIZERS`); blocks are cut at
+    whitespace, which none of them lets a token span.
     """
     stats = stats if stats is not None else ReadStats()
+    split = tokenizers.get(tokenize)
     for path in list_files(corpus):
         stats.files += 1
         for block in iter_blocks(path, stats, block_size):
@@ -173,9 +179,9 @@ def iter_pieces(
             lines = block.split("\n")
             stats.lines += len(lines) - 1
             for line in lines[:-1]:
-                yield line.split(), True
+                yield split(line), True
             if lines[-1]:
-                yield lines[-1].split(), False
+                yield split(lines[-1]), False
         yield [], True
 
 
@@ -184,11 +190,12 @@ def iter_sentences(
     lowercase: bool = False,
     max_sentence_length: int = 10_000,
     stats: ReadStats | None = None,
+    tokenize: str = tokenizers.DEFAULT,
 ) -> Iterator[list[str]]:
     """Yield sentences (lists of tokens): one per line, long lines cut into chunks of at
     most ``max_sentence_length`` tokens (as word2vec does). Empty lines are skipped."""
     buf: list[str] = []
-    for tokens, ends_line in iter_pieces(corpus, lowercase, stats):
+    for tokens, ends_line in iter_pieces(corpus, lowercase, stats, tokenize=tokenize):
         buf.extend(tokens)
         while len(buf) >= max_sentence_length:
             yield buf[:max_sentence_length]

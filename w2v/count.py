@@ -25,6 +25,7 @@ import numpy as np
 
 from .corpus import ReadStats, cut_points, is_plain, iter_blocks
 from .count_kernels import TokenTable
+from .tokenize import as_whitespace
 
 BATCH_CHARS = 1 << 20  # text encoded at a time (small files are batched)
 MIN_SHARD_BYTES = 8 << 20  # less than this per worker: fewer workers
@@ -88,13 +89,14 @@ def plan_shards(files: list[Path], workers: int) -> list[list[Range]]:
 
 
 def count_shard(ranges: list[Range], lowercase: bool, prov_path: Path,
-                on_bytes: Callable[[int], None] | None = None) -> ShardResult:
+                on_bytes: Callable[[int], None] | None = None, tokenize: str = "whitespace") -> ShardResult:
     """Read ``ranges`` in order: provisional ids to ``prov_path``, counts, line ends.
 
     Small files are batched (joined by a newline, since a file ends a line) so that the
     encoder sees about a block at a time. ``on_bytes(n)`` is called with the bytes read so
     far after every block."""
     table = TokenTable()
+    retokenize = as_whitespace(tokenize)  # None: the compiled encoder's whitespace split is the tokenizer
     ends: list[np.ndarray] = []
     n_tokens = 0
     stats = ReadStats()
@@ -117,6 +119,8 @@ def count_shard(ranges: list[Range], lowercase: bool, prov_path: Path,
             for block in iter_blocks(Path(r.path), stats, start=r.start, end=r.end):
                 if lowercase:
                     block = block.lower()
+                if retokenize is not None:
+                    block = retokenize(block)
                 stats.lines += block.count("\n")
                 texts.append(block)
                 n_chars += len(block)
@@ -131,18 +135,19 @@ def count_shard(ranges: list[Range], lowercase: bool, prov_path: Path,
 
 
 def run_shards(shards: list[list[Range]], lowercase: bool, workdir: Path,
-               on_bytes: Callable[[int], None] | None = None) -> list[ShardResult]:
+               on_bytes: Callable[[int], None] | None = None, tokenize: str = "whitespace") -> list[ShardResult]:
     """Count every shard, one thread each (the compiled encoder releases the GIL), in order.
 
     ``on_bytes(n)`` is called from this thread with the bytes read so far by all shards."""
     done = [0] * len(shards)
 
     def work(k: int) -> ShardResult:
-        return count_shard(shards[k], lowercase, workdir / f"prov-{k}.i32", lambda n: done.__setitem__(k, n))
+        return count_shard(shards[k], lowercase, workdir / f"prov-{k}.i32", lambda n: done.__setitem__(k, n),
+                           tokenize)
 
     try:
         if len(shards) == 1:
-            return [count_shard(shards[0], lowercase, workdir / "prov-0.i32", on_bytes)]
+            return [count_shard(shards[0], lowercase, workdir / "prov-0.i32", on_bytes, tokenize)]
         with ThreadPoolExecutor(len(shards), thread_name_prefix="w2v-count") as pool:
             futures = [pool.submit(work, k) for k in range(len(shards))]
             while wait(futures, timeout=0.1).not_done:

@@ -171,14 +171,15 @@ def open_corpus(corpus: str | os.PathLike, options: CorpusOptions, max_vocab: in
         return restrict(enc, options.min_count, max_vocab, workdir)
     if cache_dir is None:
         return encode_corpus(corpus, workdir, options.min_count, max_vocab, options.lowercase,
-                             options.max_sentence_length, progress)
+                             options.max_sentence_length, progress, tokenize=options.tokenize)
     remove_stale(cache_dir)  # half-written entries of killed runs
     tokenizer = {k: v for k, v in asdict(options).items() if k != "min_count"}
     identity = corpus_identity(corpus)
     key = hashlib.sha1(json.dumps([identity, tokenizer], sort_keys=True).encode()).hexdigest()[:16]
     entry = Path(cache_dir) / f"w2v-encoded-{key}"
     if not is_encoded(entry):
-        full = encode_corpus(corpus, workdir, 1, None, options.lowercase, options.max_sentence_length, progress)
+        full = encode_corpus(corpus, workdir, 1, None, options.lowercase, options.max_sentence_length, progress,
+                             tokenize=options.tokenize)
         save_encoded(full, entry, {"corpus": str(corpus), "identity": identity, "options": {**tokenizer,
                                                                                            "min_count": 1}})
     elif progress:
@@ -189,7 +190,8 @@ def open_corpus(corpus: str | os.PathLike, options: CorpusOptions, max_vocab: in
 
 def _check_compatible(meta: dict, options: CorpusOptions, path) -> None:
     done = meta.get("options", {})
-    for name in ("lowercase", "max_sentence_length"):
+    done = {"tokenize": "whitespace", **done}  # encoded before the option existed: whitespace
+    for name in ("lowercase", "max_sentence_length", "tokenize"):
         if name in done and done[name] != getattr(options, name):
             raise W2VError(f"{path} was encoded with {name}={done[name]!r}, not {getattr(options, name)!r}; "
                            "re-encode it or drop the option")
@@ -219,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     with SignalGuard(), work_dir(nearest_existing(out.parent)) as work:  # a signal: clean up, stop
         try:
             enc = encode_corpus(args.corpus, work, cfg.min_count, cfg.max_vocab, cfg.lowercase,
-                                cfg.max_sentence_length, not args.quiet)
+                                cfg.max_sentence_length, not args.quiet, tokenize=cfg.tokenize)
         except OSError as exc:
             raise W2VError(f"cannot write the encoded corpus ({exc.filename or work}): {exc.strerror or exc}"
                            f"{'; free space there' if enospc(exc) else ''}") from None

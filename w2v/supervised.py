@@ -1,23 +1,27 @@
 """A small text classifier built on the numpy :class:`~w2v.layers.Embedding`: where a word2vec table
 meets a supervised task.
 
-Pipeline: tokenize → word index from the training split (index 0 padding, 1 unknown, then words by
-descending count) → ``Embedding`` → masked mean over the tokens → ``Linear`` → softmax
+Pipeline: tokenize (:mod:`w2v.tokenize`, ``words`` by default) → word index from the training split
+(index 0 padding, 1 unknown, then words by descending count) → ``Embedding`` → pooling over the tokens
+(masked mean, max, or both concatenated: :class:`w2v.pooling.EmbeddingBag`) → ``Linear`` → softmax
 cross-entropy, trained with mini-batch Adam or SGD and early stopping on a validation split. The
 table starts random (Keras' uniform ±0.05) or from a trained w2v model aligned to the word index by
-:func:`w2v.export.align`, and is then frozen or fine-tuned.
+:func:`w2v.export.align` (optionally rescaled to the random table's scale), and is then frozen or
+fine-tuned (optionally with its own learning rate).
 
-Datasets: one file per class (the class is the file name minus the prefix and suffix all names
-share, so ``rt-polarity.pos``/``rt-polarity.neg`` give ``pos``/``neg``), or one file with one
-example a line and a label column (TSV/CSV).
+Datasets (plain, ``.gz``, ``.bz2`` or ``.xz``): one file per class (the class is the file name minus
+the prefix and suffix all names share, so ``rt-polarity.pos``/``rt-polarity.neg`` give ``pos``/``neg``),
+or one file with one example a line and a label column (TSV/CSV).
 """
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import io
+import lzma
 import os
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,21 +30,27 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from . import tokenize as tokenizers
 from .cli import SEED, Options, option
 from .errors import W2VError
 from .export import PAD_ID, POLICIES, RESERVED, UNK_ID, AlignReport, align, with_reserved
 from .formats import load
-from .layers import SGD, Adam, Embedding, Linear, MeanPool, Parameter, SoftmaxCrossEntropy, softmax
+from .layers import INIT_SCALE, SGD, Adam, Embedding, Linear, Parameter, SoftmaxCrossEntropy, softmax
+from .pooling import POOLINGS, EmbeddingBag
 
-#: A word (letters/digits, with inner apostrophes: "isn't", "film's") or one punctuation character.
-TOKEN_RE = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
 OPTIMIZERS = ("adam", "sgd")
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.5}
+MONITORS = ("loss", "accuracy")
+SCALES = ("none", "random")
+#: Standard deviation of the random table, uniform(-INIT_SCALE, INIT_SCALE).
+RANDOM_STD = INIT_SCALE / np.sqrt(3.0)
+#: The classifier's tokenizer (lowercased words with inner apostrophes, punctuation marks).
+TOKENIZER = "words"
 
 
-def tokenize(text: str, lowercase: bool = True) -> list[str]:
-    """Split ``text`` into words and punctuation marks (lowercased by default)."""
-    return TOKEN_RE.findall(text.lower() if lowercase else text)
+def tokenize(text: str, name: str = TOKENIZER) -> list[str]:
+    """Split ``text`` with the named tokenizer (:mod:`w2v.tokenize`; default ``words``)."""
+    return tokenizers.tokenize(text, name)
 
 
 # --- data ----------------------------------------------------------------------------------------------
@@ -78,8 +88,17 @@ def _read_text(path: str | os.PathLike, encoding: str) -> str:
     path = Path(path)
     if not path.is_file():
         raise W2VError(f"data file not found: {path}")
+    opener = {".xz": lzma.open, ".gz": gzip.open, ".bz2": bz2.open}.get(path.suffix.lower())
     try:
-        return path.read_bytes().decode(encoding)
+        if opener is None:
+            raw = path.read_bytes()
+        else:
+            with opener(path, "rb") as fh:
+                raw = fh.read()
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        raise W2VError(f"cannot read {path}: {exc}") from None
+    try:
+        return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         raise W2VError(
             f"{path} is not valid {encoding} (byte {exc.start}); "
@@ -185,7 +204,7 @@ def encode(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str], max_
 
 
 class TextClassifier:
-    """``Embedding`` → masked mean pooling → ``Linear`` → softmax.
+    """``Embedding`` → pooling (mean, max or mean‖max) → ``Linear`` → softmax.
 
     Parameters
     ----------
@@ -199,6 +218,8 @@ class TextClassifier:
         Initial table, e.g. from :func:`w2v.export.align`.
     freeze : bool
         Keep the table fixed (only the linear layer learns).
+    pooling : {"mean", "max", "mean-max"}
+        How a text's token vectors are combined (:class:`w2v.pooling.EmbeddingBag`).
     seed : int, optional
         Seed of the random initializations.
     dtype : numpy dtype
@@ -212,6 +233,7 @@ class TextClassifier:
         dim: int = 100,
         weights: np.ndarray | None = None,
         freeze: bool = False,
+        pooling: str = "mean",
         seed: int | None = None,
         dtype: type = np.float32,
     ):
@@ -221,17 +243,23 @@ class TextClassifier:
             dim = weights.shape[1]
         self.embedding = Embedding(vocab_size, dim, weights=weights, trainable=not freeze, padding_idx=PAD_ID,
                                    seed=int(seeds[0]), dtype=dtype)
-        self.pool = MeanPool()
-        self.linear = Linear(dim, n_classes, seed=int(seeds[1]), dtype=dtype)
+        self.bag = EmbeddingBag(self.embedding, pooling)
+        self.linear = Linear(self.bag.output_dim, n_classes, seed=int(seeds[1]), dtype=dtype)
         self.criterion = SoftmaxCrossEntropy()
 
     def parameters(self) -> list[Parameter]:
         """Every parameter (a frozen table is included but marked not trainable)."""
         return self.embedding.parameters() + self.linear.parameters()
 
+    def features(self, ids: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        """Pooled vectors of padded ids ``(n, len)``, in batches (what the linear layer sees)."""
+        data = self.bag.prepare(ids)
+        out = [self.bag.forward(_trim(data[i: i + batch_size])) for i in range(0, data.shape[0], batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, self.bag.output_dim), self.embedding.table.dtype)
+
     def forward(self, ids: np.ndarray) -> np.ndarray:
         """Logits ``(batch, n_classes)`` for padded ids ``(batch, len)``."""
-        return self.linear.forward(self.pool.forward(self.embedding.forward(ids), ids != PAD_ID))
+        return self.linear.forward(self.bag.forward(ids))
 
     def loss(self, ids: np.ndarray, labels: np.ndarray) -> float:
         """Mean cross-entropy of a batch (runs the forward pass)."""
@@ -241,11 +269,12 @@ class TextClassifier:
         """Gradients of the last :meth:`loss` into every parameter."""
         grad = self.linear.backward(self.criterion.backward())
         if self.embedding.trainable:
-            self.embedding.backward(self.pool.backward(grad))
+            self.bag.backward(grad)
 
     def predict_proba(self, ids: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """Class probabilities, in batches."""
-        out = [softmax(self.forward(ids[i: i + batch_size])) for i in range(0, len(ids), batch_size)]
+        data = self.bag.prepare(ids)
+        out = [softmax(self.forward(_trim(data[i: i + batch_size]))) for i in range(0, data.shape[0], batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.linear.weight.value.shape[1]))
 
     def predict(self, ids: np.ndarray) -> np.ndarray:
@@ -257,14 +286,40 @@ class TextClassifier:
         return float(np.mean(self.predict(ids) == labels)) if len(labels) else float("nan")
 
 
+def _trim(ids: np.ndarray) -> np.ndarray:
+    """Drop the all-padding columns at the right of a batch (a sparse frequency matrix is returned as is)."""
+    if not isinstance(ids, np.ndarray) or ids.size == 0:
+        return ids
+    used = np.flatnonzero((ids != PAD_ID).any(axis=0))
+    return ids[:, : (used[-1] + 1 if used.size else 1)]
+
+
 @dataclass
 class History:
     """Per-epoch training record; ``best_epoch`` is 1-based (0: no validation)."""
 
     train_loss: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
     best_epoch: int = 0
     stopped_early: bool = False
+
+
+def _batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Shuffled mini-batches of similar length: shuffle, sort chunks of 50 batches by length, cut into
+    batches, shuffle the batch order (less padding for texts of very different lengths)."""
+    order = rng.permutation(len(lengths))
+    chunk = 50 * batch_size
+    out = []
+    for c in range(0, len(order), chunk):
+        part = order[c: c + chunk]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        out += [part[b: b + batch_size] for b in range(0, len(part), batch_size)]
+    return [out[i] for i in rng.permutation(len(out))]
+
+
+def _make_optimizer(name: str, lr: float):
+    return Adam(lr=lr) if name == "adam" else SGD(lr=lr)
 
 
 def fit(
@@ -277,58 +332,84 @@ def fit(
     batch_size: int = 32,
     optimizer: str = "adam",
     lr: float | None = None,
+    table_lr: float | None = None,
     patience: int = 3,
+    min_epochs: int = 1,
+    monitor: str = "accuracy",
     seed: int | None = SEED,
     progress: bool = True,
 ) -> History:
-    """Mini-batch training with early stopping on validation accuracy.
+    """Mini-batch training with early stopping on the validation set.
 
-    After each epoch the validation accuracy is measured; training stops after ``patience`` epochs
-    without improvement and the parameters of the best epoch are restored. Without validation data
-    all ``epochs`` run.
+    After each epoch the validation ``monitor`` is measured: accuracy (ties broken by the lower
+    cross-entropy, which still moves when a handful of validation examples leaves the accuracy flat),
+    or the cross-entropy ``loss`` (ties broken by accuracy); after ``min_epochs``,
+    training stops once ``patience`` epochs passed without improvement, and the parameters of the best
+    epoch are restored. Without validation data all ``epochs`` run. ``table_lr`` gives the table its
+    own learning rate (default: ``lr``). A frozen table is pooled once: the epochs then train the
+    linear layer on fixed features (the same computation, without repeating the lookups).
     """
     if optimizer not in OPTIMIZERS:
         raise W2VError(f"unknown optimizer {optimizer!r}: choose one of {', '.join(OPTIMIZERS)}")
-    if epochs < 1 or batch_size < 1:
-        raise W2VError("epochs and batch size must be at least 1")
+    if monitor not in MONITORS:
+        raise W2VError(f"unknown monitor {monitor!r}: choose one of {', '.join(MONITORS)}")
+    if epochs < 1 or batch_size < 1 or min_epochs < 1 or patience < 1:
+        raise W2VError("epochs, batch size, min epochs and patience must be at least 1")
     lr = DEFAULT_LR[optimizer] if lr is None else lr
-    opt = Adam(lr=lr) if optimizer == "adam" else SGD(lr=lr)
+    table_lr = lr if table_lr is None else table_lr
+    opt_linear, opt_table = _make_optimizer(optimizer, lr), _make_optimizer(optimizer, table_lr)
     rng = np.random.default_rng(seed)
+    frozen = not clf.embedding.trainable
+    has_val = val_ids is not None and val_labels is not None and len(val_labels) > 0
+    if frozen:  # pool once
+        x_all = clf.features(ids)
+        x_val = clf.features(val_ids) if has_val else None
     lengths = (ids != PAD_ID).sum(axis=1)
+    data = None if frozen else clf.bag.prepare(ids)
     params = clf.parameters()
     history = History()
-    best_acc, best_state, waited = -1.0, None, 0
+    best_score, best_state, waited = (-np.inf, -np.inf), None, 0
     n_batches = (len(ids) + batch_size - 1) // batch_size
     for epoch in range(1, epochs + 1):
-        order = rng.permutation(len(ids))
+        batches = _batches(lengths, batch_size, rng) if not frozen else np.array_split(
+            rng.permutation(len(ids)), n_batches)
         total = 0.0
         bar = tqdm(total=n_batches, desc=f"epoch {epoch}", leave=False, disable=None if progress else True,
                    unit="batch")  # None: off when stderr is not a terminal
-        for b in range(n_batches):
-            idx = order[b * batch_size: (b + 1) * batch_size]
-            width = max(int(lengths[idx].max()), 1)
-            total += clf.loss(ids[idx, :width], labels[idx]) * len(idx)
-            clf.backward()
-            opt.step(params)
+        for b, idx in enumerate(batches):
+            if frozen:
+                total += clf.criterion.forward(clf.linear.forward(x_all[idx]), labels[idx]) * len(idx)
+                clf.linear.backward(clf.criterion.backward())
+            else:
+                batch = data[idx] if data is not ids else ids[idx, : max(int(lengths[idx].max()), 1)]
+                total += clf.loss(batch, labels[idx]) * len(idx)
+                clf.backward()
+                opt_table.step(clf.embedding.parameters())
+            opt_linear.step(clf.linear.parameters())
             bar.update()
             if b % 50 == 0:
                 bar.set_postfix(loss=f"{total / ((b + 1) * batch_size):.4f}")
         bar.close()
         history.train_loss.append(total / len(ids))
-        if val_ids is None or val_labels is None or len(val_labels) == 0:
+        if not has_val:
             continue
-        acc = clf.accuracy(val_ids, val_labels)
+        logits = clf.linear.forward(x_val) if frozen else None
+        probs = softmax(logits) if frozen else clf.predict_proba(val_ids)
+        acc = float(np.mean(probs.argmax(axis=1) == val_labels))
+        loss = float(-np.mean(np.log(np.maximum(probs[np.arange(len(val_labels)), val_labels], 1e-12))))
         history.val_accuracy.append(acc)
-        if acc > best_acc:
-            best_acc, waited, history.best_epoch = acc, 0, epoch
-            best_state = [p.value.copy() for p in params]
+        history.val_loss.append(loss)
+        score = (acc, -loss) if monitor == "accuracy" else (-loss, acc)
+        if score > best_score:
+            best_score, waited, history.best_epoch = score, 0, epoch
+            best_state = [p.value.copy() for p in params if p.trainable]
         else:
             waited += 1
-            if waited >= patience:
+            if waited >= patience and epoch >= min_epochs:
                 history.stopped_early = True
                 break
     if best_state is not None:
-        for p, value in zip(params, best_state):
+        for p, value in zip([p for p in params if p.trainable], best_state):
             p.value[...] = value
     return history
 
@@ -338,7 +419,7 @@ def fit(
 
 @dataclass
 class ClassifyResult:
-    """Outcome of :func:`train_and_evaluate`."""
+    """Outcome of :func:`train_and_evaluate`; ``predictions`` are the test examples' predicted classes."""
 
     test_accuracy: float
     val_accuracy: float
@@ -350,6 +431,8 @@ class ClassifyResult:
     n_train: int
     n_val: int
     n_test: int
+    predictions: np.ndarray | None = None
+    scale_factor: float = 1.0
 
 
 @dataclass
@@ -373,8 +456,21 @@ class ClassifyConfig(Options):
     epochs: int = option(20, "maximum epochs", lo=1, hi=100_000)
     patience: int = option(3, "stop after this many epochs without a better validation accuracy (the best "
                            "epoch's parameters are kept)", lo=1)
-    test_size: float = option(0.1, "fraction held out for testing (stratified)", above=0, below=1)
-    val_size: float = option(0.1, "fraction of the rest for early stopping", lo=0, below=1)
+    min_epochs: int = option(1, "never stop before this many epochs", lo=1)
+    monitor: str = option("accuracy", "validation score for early stopping (accuracy: ties broken by the loss; "
+                          "the loss still moves when few examples are held out)", choices=MONITORS)
+    test_size: float = option(0.1, "fraction held out for testing (stratified), without --test", above=0, below=1)
+    val_size: float = option(0.1, "fraction of the training part for early stopping", lo=0, below=1)
+    train_fraction: float = option(1.0, "train on this stratified fraction of the training labels (nested: a "
+                                   "smaller fraction's examples are part of every larger one's; validation taken "
+                                   "from it)", above=0, hi=1)
+    tokenize: str = option(TOKENIZER, "tokenizer (w2v.tokenize); a --model whose config.json records another one "
+                           "is warned about", choices=tuple(tokenizers.TOKENIZERS))
+    pooling: str = option("mean", "combine a text's vectors by their mean, max, or both concatenated (SWEM)",
+                          choices=POOLINGS)
+    scale: str = option("none", "with --model: 'random' rescales the pre-trained table to the random table's "
+                        "standard deviation (0.0289)", choices=SCALES)
+    table_lr: float | None = option(None, "learning rate of the Embedding table (default: --lr)", above=0, hi=100)
     seed: int = option(SEED, "seed for splits, initialization and shuffling", lo=0, below=2**63)
 
 
@@ -392,6 +488,37 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int | None) -> t
     return rest, held_out
 
 
+def nested_subsets(labels: np.ndarray, fractions: Sequence[float], seed: int | None,
+                   min_per_class: int = 2) -> dict[float, np.ndarray]:
+    """Stratified subsets of ``range(len(labels))`` for each fraction, nested (a smaller fraction's subset is
+    part of every larger one's) and fixed by ``seed`` alone.
+
+    Each class is shuffled once; the subset for fraction *f* takes the first ``round(f * n_c)`` members
+    of class *c* (at least ``min_per_class``), so every table trained on "10 % of the labels" sees the
+    same examples. Returns ``{fraction: sorted indices}``.
+    """
+    for f in fractions:
+        if not 0 < f <= 1:
+            raise W2VError(f"label fractions must be in (0, 1], got {f}")
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    orders = {c: rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)}
+    out = {}
+    for f in fractions:
+        take = [o[: min(len(o), max(min_per_class, int(round(f * len(o)))))] for o in orders.values()]
+        out[f] = np.sort(np.concatenate(take))
+    return out
+
+
+def scale_to_random(weights: np.ndarray, rows: np.ndarray) -> float:
+    """Scale ``weights`` in place so that the standard deviation of ``rows`` equals the random table's
+    (uniform ±0.05: 0.0289); returns the factor. Direction and relative lengths are kept."""
+    std = float(np.asarray(weights[rows], dtype=np.float64).std()) if len(rows) else 0.0
+    factor = RANDOM_STD / std if std > 0 else 1.0
+    weights *= factor
+    return factor
+
+
 def train_and_evaluate(
     token_lists: Sequence[Sequence[str]],
     labels: np.ndarray,
@@ -403,6 +530,8 @@ def train_and_evaluate(
     lowercase: bool = False,
     extend_vocabulary: bool = False,
     dim: int = 100,
+    pooling: str = "mean",
+    scale: str = "none",
     val_size: float = 0.1,
     min_count: int = 1,
     max_len: int | None = None,
@@ -410,8 +539,12 @@ def train_and_evaluate(
     batch_size: int = 32,
     optimizer: str = "adam",
     lr: float | None = None,
+    table_lr: float | None = None,
     patience: int = 3,
+    min_epochs: int = 1,
+    monitor: str = "accuracy",
     seed: int | None = SEED,
+    tokenize: str | None = None,
     progress: bool = False,
 ) -> ClassifyResult:
     """Train on ``train_idx`` (minus a stratified validation part for early stopping), test on ``test_idx``.
@@ -419,9 +552,15 @@ def train_and_evaluate(
     The word index comes from the training part only. ``init`` (anything :func:`w2v.vectors.load`
     takes) gives the initial table through :func:`w2v.export.align`:
     training words the model lacks get the ``unknown`` policy; the ``[UNK]`` row starts at zero.
-    ``extend_vocabulary=True`` appends the model's other words to the index, so words first seen at
-    test time still get their pre-trained vector (their rows are never updated in training).
+    ``scale="random"`` then rescales the whole table so its rows have the random table's standard
+    deviation (a pre-trained table is often 10x larger, which changes both the linear layer's inputs
+    and how far a learning rate moves the rows). ``extend_vocabulary=True`` appends the model's other
+    words to the index, so words first seen at test time still get their pre-trained vector (their
+    rows are never updated in training). ``tokenize`` names the tokenizer that made ``token_lists``:
+    a model recording another one gets a warning in ``report.tokenize_warning``.
     """
+    if scale not in SCALES:
+        raise W2VError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
     labels = np.asarray(labels)
     fit_rel, val_rel = stratified_split(labels[train_idx], val_size, seed) if val_size > 0 else (
         np.arange(len(train_idx)), np.array([], dtype=np.int64))
@@ -430,23 +569,30 @@ def train_and_evaluate(
     vocabulary = build_vocabulary(fit_tokens, min_count=min_count)
     counts = Counter(t for toks in fit_tokens for t in toks)
     train_counts = np.array([counts.get(w, 0) for w in vocabulary], dtype=np.int64)
-    weights, report = None, None
+    weights, report, factor = None, None, 1.0
     if init is not None:
+        source = init
         if extend_vocabulary:
-            init = load(init, mmap=True)
+            source = load(init, mmap=True)
             known = set(vocabulary)
-            vocabulary = vocabulary + [w for w in init.words if w not in known]
+            vocabulary = vocabulary + [w for w in source.words if w not in known]
             train_counts = np.concatenate([train_counts, np.zeros(len(vocabulary) - len(train_counts), np.int64)])
-        weights, report = align(init, vocabulary, unknown=unknown, seed=seed, lowercase=lowercase)
+        weights, report = align(source, vocabulary, unknown=unknown, seed=seed, lowercase=lowercase,
+                                counts=train_counts, tokenize=tokenize)
         weights[UNK_ID] = 0.0
-    clf = TextClassifier(len(vocabulary), int(labels.max()) + 1, dim=dim, weights=weights, freeze=freeze, seed=seed)
+        if scale == "random":
+            factor = scale_to_random(weights, np.arange(len(RESERVED), len(vocabulary)))
+    clf = TextClassifier(len(vocabulary), int(labels.max()) + 1, dim=dim, weights=weights, freeze=freeze,
+                         pooling=pooling, seed=seed)
 
     def ids_of(idx):
         return encode([token_lists[i] for i in idx], vocabulary, max_len)
 
     hist = fit(clf, ids_of(fit_idx), labels[fit_idx], ids_of(val_idx), labels[val_idx], epochs=epochs,
-               batch_size=batch_size, optimizer=optimizer, lr=lr, patience=patience, seed=seed, progress=progress)
-    val_acc = max(hist.val_accuracy) if hist.val_accuracy else float("nan")
-    test_acc = clf.accuracy(ids_of(test_idx), labels[test_idx])
+               batch_size=batch_size, optimizer=optimizer, lr=lr, table_lr=table_lr, patience=patience,
+               min_epochs=min_epochs, monitor=monitor, seed=seed, progress=progress)
+    val_acc = hist.val_accuracy[hist.best_epoch - 1] if hist.best_epoch else float("nan")
+    pred = clf.predict(ids_of(test_idx)) if len(test_idx) else np.zeros(0, dtype=np.int64)
+    test_acc = float(np.mean(pred == labels[test_idx])) if len(test_idx) else float("nan")
     return ClassifyResult(test_acc, val_acc, hist, clf, vocabulary, train_counts, report,
-                          len(fit_idx), len(val_idx), len(test_idx))
+                          len(fit_idx), len(val_idx), len(test_idx), pred, factor)

@@ -24,6 +24,8 @@ from .corpus import is_plain, list_files
 from .count import merge_shards, plan_shards, run_shards
 from .errors import W2VError
 from .outdir import read_vocab, write_vocab
+from .tokenize import DEFAULT as DEFAULT_TOKENIZER
+from .tokenize import TOKENIZERS
 
 _CHUNK = 1 << 20  # tokens remapped at a time in the second pass (bounded memory)
 
@@ -53,6 +55,9 @@ class CorpusOptions(Options):
     min_count: int = option(5, "drop words rarer than this", lo=1)
     lowercase: bool = option(False, "lowercase the text before tokenizing")
     max_sentence_length: int = option(10_000, "cut longer lines into chunks of this many tokens", lo=1)
+    tokenize: str = option(DEFAULT_TOKENIZER, "how lines become tokens: whitespace (text8-style corpora), words "
+                           "(lowercased words with inner apostrophes and punctuation marks: raw text, the "
+                           "classifier's rule), words-cased", choices=tuple(TOKENIZERS))
 
 
 @dataclass
@@ -130,9 +135,11 @@ def encode_corpus(
     max_sentence_length: int = 10_000,
     progress: bool = True,
     workers: int | None = None,
+    tokenize: str = DEFAULT_TOKENIZER,
 ) -> EncodedCorpus:
     """Count the corpus, choose the vocabulary and encode the corpus to ``workdir/ids.i32``.
 
+    Tokens are split on whitespace, or made by the named tokenizer ``tokenize`` (:mod:`w2v.tokenize`).
     Long lines are cut into sentences of at most ``max_sentence_length`` raw tokens. ``workers``
     threads count parts of the corpus in parallel (files, or byte ranges of a large plain file;
     default: the CPU count); the result is exactly the one-thread one. The options are trusted
@@ -153,7 +160,7 @@ def encode_corpus(
         bar.update(n - bar.n)
 
     try:
-        results = run_shards(shards, lowercase, workdir, on_bytes)
+        results = run_shards(shards, lowercase, workdir, on_bytes, tokenize=tokenize)
     finally:
         bar.close()
     try:
