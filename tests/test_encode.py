@@ -68,3 +68,14 @@ def test_cache_dir_encodes_once_and_notices_changed_files(corpus, tmp_path, caps
     corpus.write_text(TEXT + "new words here\n")
     open_corpus(corpus, opts, None, tmp_path, cache_dir=cache, progress=False)
     assert len(list(cache.iterdir())) == 2  # a changed file is a new key, never a stale hit
+
+
+def test_runs_with_different_settings_and_methods_share_one_cached_encoding(corpus, tmp_path):
+    import w2v
+    from w2v.svd import build
+
+    cache = tmp_path / "cache"
+    w2v.train_embeddings(corpus, dim=4, epochs=1, threads=1, min_count=2, cache_dir=cache, progress=False)
+    w2v.train_embeddings(corpus, dim=6, epochs=2, threads=2, min_count=3, cache_dir=cache, progress=False)
+    build(corpus, dim=3, min_count=2, cache_dir=cache, progress=False)
+    assert len([p for p in cache.iterdir() if p.name.startswith("w2v-encoded-")]) == 1

@@ -24,7 +24,7 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +43,7 @@ from .safety import (
     remove_stale,
     work_dir,
 )
-from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, encode_corpus
+from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, dedupe_sorted, encode_corpus
 
 META = "encoded.json"
 IDS = "ids.i32"
@@ -151,7 +151,7 @@ def restrict(enc: EncodedCorpus, min_count: int, max_vocab: int | None, workdir:
     new_starts[enc.starts == len(enc.ids)] = kept
     ids = np.memmap(ids_path, dtype=np.int32, mode="r") if kept else np.zeros(0, dtype=np.int32)
     vocab = Vocabulary(enc.vocab.words[:n], enc.vocab.counts[:n])
-    starts = np.unique(new_starts)
+    starts = dedupe_sorted(new_starts)  # drops sentences left empty (new_starts never decreases)
     stats = {**enc.stats, "vocab_size": n, "kept_tokens": kept, "sentences": len(starts) - 1}
     return EncodedCorpus(ids, starts, vocab, stats)
 
@@ -169,17 +169,20 @@ def open_corpus(corpus: str | os.PathLike, options: CorpusOptions, max_vocab: in
         enc, meta = load_encoded(corpus)
         _check_compatible(meta, options, corpus)
         return restrict(enc, options.min_count, max_vocab, workdir)
+    workers = getattr(options, "threads", None)  # a run's --threads also bounds its counting threads
     if cache_dir is None:
         return encode_corpus(corpus, workdir, options.min_count, max_vocab, options.lowercase,
-                             options.max_sentence_length, progress, tokenize=options.tokenize)
+                             options.max_sentence_length, progress, workers, tokenize=options.tokenize)
     remove_stale(cache_dir)  # half-written entries of killed runs
-    tokenizer = {k: v for k, v in asdict(options).items() if k != "min_count"}
+    # The key holds only what decides the ids: the files and the corpus options (not dim, epochs, ...),
+    # so runs of different methods and settings on the same text share one encoding.
+    tokenizer = {f.name: getattr(options, f.name) for f in fields(CorpusOptions) if f.name != "min_count"}
     identity = corpus_identity(corpus)
     key = hashlib.sha1(json.dumps([identity, tokenizer], sort_keys=True).encode()).hexdigest()[:16]
     entry = Path(cache_dir) / f"w2v-encoded-{key}"
     if not is_encoded(entry):
         full = encode_corpus(corpus, workdir, 1, None, options.lowercase, options.max_sentence_length, progress,
-                             tokenize=options.tokenize)
+                             workers, tokenize=options.tokenize)
         save_encoded(full, entry, {"corpus": str(corpus), "identity": identity, "options": {**tokenizer,
                                                                                            "min_count": 1}})
     elif progress:

@@ -184,6 +184,23 @@ def cbow_window(syn0, syn1, center, contexts, targets, alpha, grads, hidden, neu
     return nll, pairs
 
 
+@njit(inline="always")
+def _subsample(ids, a, b, keep_prob, buf, state):
+    """Copy the words of ``ids[a:b]`` that word2vec's subsampling keeps into ``buf``; returns
+    ``(how many, the generator's new state)``."""
+    n = 0
+    for k in range(a, b):
+        w = ids[k]
+        p = keep_prob[w]
+        if p < 1.0:
+            state = _next(state)
+            if p < _uniform(state):
+                continue
+        buf[n] = w
+        n += 1
+    return n, state
+
+
 @njit(nogil=True, fastmath=True, cache=True)
 def train_job(
     syn0, syn1, ids, starts, s0, s1, keep_prob, alias_prob, alias_idx,
@@ -216,16 +233,7 @@ def train_job(
         a = starts[s]
         b = starts[s + 1]
         lr = learning_rate(words_before + words_done, total_words, alpha, min_alpha)
-        n = 0
-        for k in range(a, b):
-            w = ids[k]
-            p = keep_prob[w]
-            if p < 1.0:
-                state = _next(state)
-                if p < _uniform(state):
-                    continue
-            buf[n] = w
-            n += 1
+        n, state = _subsample(ids, a, b, keep_prob, buf, state)
         words_done += b - a
         trained += n
         for i in range(n):
@@ -297,16 +305,7 @@ def eval_loss(syn0, syn1, ids, starts, keep_prob, alias_prob, alias_idx, window,
     nll = 0.0
     pairs = 0
     for s in range(starts.shape[0] - 1):
-        n = 0
-        for k in range(starts[s], starts[s + 1]):
-            w = ids[k]
-            p = keep_prob[w]
-            if p < 1.0:
-                state = _next(state)
-                if p < _uniform(state):
-                    continue
-            buf[n] = w
-            n += 1
+        n, state = _subsample(ids, starts[s], starts[s + 1], keep_prob, buf, state)
         for i in range(n):
             state = _next(state)
             reduced = window - _below(state, window)

@@ -68,19 +68,13 @@ class Dataset:
         return len(self.texts)
 
 
-def load_dataset(
-    paths: Sequence[str | os.PathLike],
-    encoding: str = "utf-8",
-    delimiter: str | None = None,
-    label_column: int = 0,
-    text_column: int = 1,
-    header: bool = False,
-) -> Dataset:
-    """One path: a labeled file (one example a line); several: one file per class."""
+def load_dataset(paths: Sequence[str | os.PathLike], encoding: str = "utf-8", **columns) -> Dataset:
+    """One path: a labeled file (one example a line; ``columns`` are :func:`load_labeled_file`'s
+    ``delimiter``, ``label_column``, ``text_column``, ``header``); several: one file per class."""
     if not paths:
         raise W2VError("no data files given")
     if len(paths) == 1:
-        return load_labeled_file(paths[0], encoding, delimiter, label_column, text_column, header)
+        return load_labeled_file(paths[0], encoding, **columns)
     return load_class_files(paths, encoding)
 
 
@@ -535,17 +529,10 @@ def train_and_evaluate(
     val_size: float = 0.1,
     min_count: int = 1,
     max_len: int | None = None,
-    epochs: int = 20,
-    batch_size: int = 32,
-    optimizer: str = "adam",
-    lr: float | None = None,
-    table_lr: float | None = None,
-    patience: int = 3,
-    min_epochs: int = 1,
-    monitor: str = "accuracy",
     seed: int | None = SEED,
     tokenize: str | None = None,
     progress: bool = False,
+    **fit_options,
 ) -> ClassifyResult:
     """Train on ``train_idx`` (minus a stratified validation part for early stopping), test on ``test_idx``.
 
@@ -557,7 +544,9 @@ def train_and_evaluate(
     and how far a learning rate moves the rows). ``extend_vocabulary=True`` appends the model's other
     words to the index, so words first seen at test time still get their pre-trained vector (their
     rows are never updated in training). ``tokenize`` names the tokenizer that made ``token_lists``:
-    a model recording another one gets a warning in ``report.tokenize_warning``.
+    a model recording another one gets a warning in ``report.tokenize_warning``. ``fit_options``
+    (``epochs``, ``batch_size``, ``optimizer``, ``lr``, ``table_lr``, ``patience``, ``min_epochs``,
+    ``monitor``) go to :func:`fit` as they are.
     """
     if scale not in SCALES:
         raise W2VError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
@@ -588,9 +577,8 @@ def train_and_evaluate(
     def ids_of(idx):
         return encode([token_lists[i] for i in idx], vocabulary, max_len)
 
-    hist = fit(clf, ids_of(fit_idx), labels[fit_idx], ids_of(val_idx), labels[val_idx], epochs=epochs,
-               batch_size=batch_size, optimizer=optimizer, lr=lr, table_lr=table_lr, patience=patience,
-               min_epochs=min_epochs, monitor=monitor, seed=seed, progress=progress)
+    hist = fit(clf, ids_of(fit_idx), labels[fit_idx], ids_of(val_idx), labels[val_idx], seed=seed,
+               progress=progress, **fit_options)
     val_acc = hist.val_accuracy[hist.best_epoch - 1] if hist.best_epoch else float("nan")
     pred = clf.predict(ids_of(test_idx)) if len(test_idx) else np.zeros(0, dtype=np.int64)
     test_acc = float(np.mean(pred == labels[test_idx])) if len(test_idx) else float("nan")

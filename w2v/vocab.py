@@ -220,7 +220,7 @@ def encode_corpus(
             r.prov_path.unlink()
     new_starts[raw_starts == n_tokens] = kept_total
     _check_written(ids_path, 4 * kept_total)
-    sentence_starts = _dedupe_sorted(new_starts)  # drops sentences left empty
+    sentence_starts = dedupe_sorted(new_starts)  # drops sentences left empty
     if kept_total == 0:
         ids = np.zeros(0, dtype=np.int32)
     else:
@@ -246,7 +246,7 @@ def sentence_bounds(line_ends: np.ndarray, n_tokens: int, max_sentence_length: i
     """Sentence boundaries (token offsets, ``0`` first and ``n_tokens`` last) from the offsets
     where lines end: every line a sentence, a line longer than ``max_sentence_length`` cut
     into chunks of that length from its start. Empty lines give no sentence."""
-    b = _dedupe_sorted(np.concatenate([np.zeros(1, np.int64), line_ends, np.full(1, n_tokens, np.int64)]))
+    b = dedupe_sorted(np.concatenate([np.zeros(1, np.int64), line_ends, np.full(1, n_tokens, np.int64)]))
     lengths = np.diff(b)
     long = np.flatnonzero(lengths > max_sentence_length)
     if len(long):
@@ -257,6 +257,6 @@ def sentence_bounds(line_ends: np.ndarray, n_tokens: int, max_sentence_length: i
     return b
 
 
-def _dedupe_sorted(a: np.ndarray) -> np.ndarray:
+def dedupe_sorted(a: np.ndarray) -> np.ndarray:
     """``np.unique`` of an already sorted array, in linear time."""
     return a[np.concatenate([[True], a[1:] != a[:-1]])] if len(a) else a
