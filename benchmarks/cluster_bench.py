@@ -19,7 +19,6 @@ compressed file is one shard, so it would give one partition).
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import lzma
@@ -30,6 +29,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from w2v.cli import parser, run_cli
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -176,8 +177,8 @@ def plot(args, _corpus) -> None:
     print(f"wrote {out}")
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+def main(argv: list[str] | None = None) -> int | None:
+    p = parser("benchmarks/cluster_bench.py", __doc__.split("\n\n")[0])
     p.add_argument("mode", choices=["sweep", "compare", "scaling", "plot"])
     p.add_argument("--corpus", help="default: corpora/text8like-20M.xz (sweep), ../shared/corpora/text8like (others)")
     p.add_argument("--workers", type=int, default=2, help="worker processes (sweep, compare)")
@@ -189,7 +190,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--repeats", type=int, default=1, help="compare: repetitions of the pair")
     p.add_argument("--json", help="write all rows to this file")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     default = HERE.parent / "corpora" / "text8like-20M.xz" if args.mode == "sweep" else \
         HERE.parent.parent / "shared" / "corpora" / "text8like"
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE)
@@ -203,4 +204,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

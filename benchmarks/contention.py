@@ -20,7 +20,6 @@ from a slow *run*. The machine's load average is printed with each round.
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 import threading
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from w2v import kernels
+from w2v.cli import parser, run_cli
 from w2v.train import job_bounds
 from w2v.vocab import encode_corpus, keep_probabilities, noise_distribution
 
@@ -93,14 +93,14 @@ def run(mode: str, enc, cbow: bool, hot: int, seed: int) -> tuple[float, list[np
     return total_words / seconds, [np.array(x) for x in per_job]
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int | None:
+    p = parser("benchmarks/contention.py", __doc__)
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     p.add_argument("--tokens", type=int, default=4_000_000, help="use the first N tokens of the corpus")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--hot", type=int, default=64, help="output rows made private per thread in the 'hot' mode")
     p.add_argument("--modes", default="1 thread,2 threads, shared,2 threads, private,2 threads, hot rows private")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     modes = [m.strip() for m in args.modes.replace(", ", "|").split(",")]
     modes = [m.replace("|", ", ") for m in modes]
     with tempfile.TemporaryDirectory() as work:
@@ -137,4 +137,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from w2v.cli import parser, run_cli
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpora" / "text8like"
 SETTINGS = dict(dim=100, window=5, negative=5, min_count=5, sample=1e-3, epochs=5)
@@ -436,8 +438,8 @@ def equal_time_main(args: argparse.Namespace) -> None:
         Path(args.json).write_text(json.dumps(rows, indent=2))
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int | None:
+    p = parser("benchmarks/peers.py", __doc__)
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of " + ",".join(RUNS))
@@ -456,7 +458,7 @@ def main() -> None:
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--workdir", help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.child:
         child(args)
         return
@@ -529,4 +531,4 @@ def report(results: list[dict], tokens: int, corpus: Path, threads: int) -> None
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -14,7 +14,6 @@ the 30,000 most frequent words, WordSim-353 Spearman), rows ordered by corpus co
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -23,6 +22,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from w2v.cli import parser, run_cli
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -42,15 +43,15 @@ def write_lines(corpus: Path, out: Path, length: int = 1000) -> tuple[list[str],
     return words, counted.counts, int(counted.stats["tokens"])
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> int | None:
+    p = parser("benchmarks/spark_peer.py", __doc__.split("\n\n")[0])
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     p.add_argument("--master", default="local[2]")
     p.add_argument("--partitions", default="1,2", help="numPartitions values to run")
     p.add_argument("--iterations", type=int, default=1, help="maxIter")
     p.add_argument("--driver-memory", default="6g")
     p.add_argument("--json", help="write the rows to this file")
-    args = p.parse_args()
+    args = p.parse_args(argv)
 
     from pyspark.ml.feature import Word2Vec
     from pyspark.sql import SparkSession
@@ -101,4 +102,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)
