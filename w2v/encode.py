@@ -43,7 +43,7 @@ from .safety import (
     remove_stale,
     work_dir,
 )
-from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, dedupe_sorted, encode_corpus
+from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, dedupe_sorted, encode_corpus, write_kept
 
 META = "encoded.json"
 IDS = "ids.i32"
@@ -136,19 +136,14 @@ def restrict(enc: EncodedCorpus, min_count: int, max_vocab: int | None, workdir:
                        f"(largest count {enc.vocab.counts.max()}); lower --min-count")
     Path(workdir).mkdir(parents=True, exist_ok=True)
     ids_path = Path(workdir) / IDS
-    new_starts = np.empty_like(enc.starts)
-    kept = 0
-    with open(ids_path, "wb") as out:
+
+    def chunks():  # ids past the kept prefix become -1: dropped
         for c0 in range(0, len(enc.ids), _CHUNK):
-            c1 = min(c0 + _CHUNK, len(enc.ids))
-            chunk = np.asarray(enc.ids[c0:c1])
-            mask = chunk < n
-            chunk[mask].tofile(out)
-            lo, hi = np.searchsorted(enc.starts, [c0, c1])
-            prefix = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
-            new_starts[lo:hi] = kept + prefix[enc.starts[lo:hi] - c0]
-            kept += int(np.count_nonzero(mask))
-    new_starts[enc.starts == len(enc.ids)] = kept
+            chunk = np.asarray(enc.ids[c0:c0 + _CHUNK])
+            yield c0, np.where(chunk < n, chunk, -1)
+
+    with open(ids_path, "wb") as out:
+        new_starts, kept = write_kept(chunks(), enc.starts, len(enc.ids), out)
     ids = np.memmap(ids_path, dtype=np.int32, mode="r") if kept else np.zeros(0, dtype=np.int32)
     vocab = Vocabulary(enc.vocab.words[:n], enc.vocab.counts[:n])
     starts = dedupe_sorted(new_starts)  # drops sentences left empty (new_starts never decreases)

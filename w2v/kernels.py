@@ -107,14 +107,11 @@ def learning_rate(words_done, total_words, alpha, min_alpha):
 
 
 @njit(inline="always", fastmath=True)
-def _predict(syn1, center, hidden, h, targets, alpha, grads, neu1e):
-    """Score ``hidden[h]`` against every target, then update: ``targets[0]`` is the centre
-    word (label 1), the others noise words (label 0; a noise word equal to the centre is
-    skipped). All scores are taken before any output row moves, so the targets' updates
-    are independent (word2vec applies them one after another; the two differ only when a
-    noise word is drawn twice). Adds ``g * syn1[t]`` to ``neu1e`` and ``g * hidden[h]`` to
-    ``syn1[t]``. Returns ``(nll, n_pairs)``."""
-    dim = neu1e.shape[0]
+def _score(syn1, center, hidden, h, targets, alpha, grads):
+    """The loss of ``hidden[h]`` against every target (``targets[0]`` label 1, the others 0; a noise
+    word equal to the centre is skipped), and each target's step ``alpha * (label - sigmoid)`` in
+    ``grads`` (0 for a skipped one); no table moves. Returns ``(nll, n_pairs)``."""
+    dim = hidden.shape[1]
     nll = 0.0
     pairs = 0
     for d in range(targets.shape[0]):
@@ -129,6 +126,19 @@ def _predict(syn1, center, hidden, h, targets, alpha, grads, neu1e):
         grads[d] = np.float32(alpha * ((1.0 if d == 0 else 0.0) - s))
         nll += loss
         pairs += 1
+    return nll, pairs
+
+
+@njit(inline="always", fastmath=True)
+def _predict(syn1, center, hidden, h, targets, alpha, grads, neu1e):
+    """Score ``hidden[h]`` against every target, then update: ``targets[0]`` is the centre
+    word (label 1), the others noise words (label 0; a noise word equal to the centre is
+    skipped). All scores are taken before any output row moves, so the targets' updates
+    are independent (word2vec applies them one after another; the two differ only when a
+    noise word is drawn twice). Adds ``g * syn1[t]`` to ``neu1e`` and ``g * hidden[h]`` to
+    ``syn1[t]``. Returns ``(nll, n_pairs)``."""
+    dim = neu1e.shape[0]
+    nll, pairs = _score(syn1, center, hidden, h, targets, alpha, grads)
     for d in range(targets.shape[0]):
         g = grads[d]
         if g != 0.0:
@@ -270,25 +280,6 @@ def train_job(
 
 
 @njit(nogil=True, fastmath=True, cache=True)
-def _score(syn1, center, hidden, h, targets):
-    """The loss of ``hidden[h]`` against the targets, as :func:`_predict` counts it, no update."""
-    dim = hidden.shape[1]
-    nll = 0.0
-    pairs = 0
-    for d in range(targets.shape[0]):
-        t = targets[d]
-        if d > 0 and t == center:
-            continue
-        f = np.float32(0.0)
-        for c in range(dim):
-            f += hidden[h, c] * syn1[t, c]
-        s, loss = _sigmoid_nll(f, 1 if d == 0 else 0)
-        nll += loss
-        pairs += 1
-    return nll, pairs
-
-
-@njit(nogil=True, fastmath=True, cache=True)
 def eval_loss(syn0, syn1, ids, starts, keep_prob, alias_prob, alias_idx, window, negative, cbow, seed):
     """Mean loss per (word, target) pair of the sentences ``starts`` of ``ids`` with frozen
     tables: the pairs, noise words and subsampling that :func:`train_job` would draw from
@@ -301,6 +292,7 @@ def eval_loss(syn0, syn1, ids, starts, keep_prob, alias_prob, alias_idx, window,
         max_len = max(max_len, starts[s + 1] - starts[s])
     buf = np.empty(max_len, dtype=np.int32)
     targets = np.empty(negative + 1, dtype=np.int32)
+    grads = np.zeros(negative + 1, dtype=np.float32)  # scratch: _score writes the steps, unused here
     hidden = np.zeros((1, dim), dtype=np.float32)
     nll = 0.0
     pairs = 0
@@ -325,13 +317,13 @@ def eval_loss(syn0, syn1, ids, starts, keep_prob, alias_prob, alias_idx, window,
                 inv = np.float32(1.0 / (hi - lo - 1))
                 for c in range(dim):
                     hidden[0, c] *= inv
-                loss, q = _score(syn1, buf[i], hidden, 0, targets)
+                loss, q = _score(syn1, buf[i], hidden, 0, targets, 0.0, grads)
                 nll += loss
                 pairs += q
             else:
                 for j in range(lo, hi):
                     if j != i:
-                        loss, q = _score(syn1, buf[i], syn0, buf[j], targets)
+                        loss, q = _score(syn1, buf[i], syn0, buf[j], targets, 0.0, grads)
                         nll += loss
                         pairs += q
     return nll / max(pairs, 1)

@@ -199,26 +199,19 @@ def encode_corpus(
     # Pass 2: provisional → final ids, rare words dropped, sentence starts shifted.
     remap = np.full(len(counts), -1, dtype=np.int32)
     remap[keep] = np.arange(len(keep), dtype=np.int32)
-    new_starts = np.empty_like(raw_starts)
     ids_path = workdir / "ids.i32"
-    kept_total = 0
-    with open(ids_path, "wb") as out:
+
+    def chunks():
         for r, m, offset in zip(results, maps, offsets):
             shard_remap = remap[m]
             with open(r.prov_path, "rb") as prov:
                 for c0 in range(offset, offset + r.n_tokens, _CHUNK):
                     c1 = min(c0 + _CHUNK, offset + r.n_tokens)
-                    new = shard_remap[np.fromfile(prov, dtype=np.int32, count=c1 - c0)]
-                    mask = new >= 0
-                    new[mask].tofile(out)
-                    dropped = np.flatnonzero(~mask)
-                    lo, hi = np.searchsorted(raw_starts, [c0, c1])
-                    if hi > lo:  # a boundary moves back by the tokens dropped before it
-                        local = raw_starts[lo:hi] - c0
-                        new_starts[lo:hi] = kept_total + local - np.searchsorted(dropped, local)
-                    kept_total += (c1 - c0) - len(dropped)
+                    yield c0, shard_remap[np.fromfile(prov, dtype=np.int32, count=c1 - c0)]
             r.prov_path.unlink()
-    new_starts[raw_starts == n_tokens] = kept_total
+
+    with open(ids_path, "wb") as out:
+        new_starts, kept_total = write_kept(chunks(), raw_starts, n_tokens, out)
     _check_written(ids_path, 4 * kept_total)
     sentence_starts = dedupe_sorted(new_starts)  # drops sentences left empty
     if kept_total == 0:
@@ -240,6 +233,25 @@ def encode_corpus(
         "encode_seconds": round(time.perf_counter() - t0, 3),
     }
     return EncodedCorpus(ids, sentence_starts, vocab, corpus_stats)
+
+
+def write_kept(chunks, raw_starts: np.ndarray, n_tokens: int, out) -> tuple[np.ndarray, int]:
+    """Write the ids ``>= 0`` of ``chunks`` (``(offset, ids)`` in corpus order; ``-1`` = a dropped word) to the
+    file ``out`` and move every sentence start back by the words dropped before it. Returns ``(new starts,
+    words kept)``; starts of sentences left empty repeat (:func:`dedupe_sorted` removes them)."""
+    new_starts = np.empty_like(raw_starts)
+    kept = 0
+    for c0, new in chunks:
+        mask = new >= 0
+        new[mask].tofile(out)
+        dropped = np.flatnonzero(~mask)
+        lo, hi = np.searchsorted(raw_starts, [c0, c0 + len(new)])
+        if hi > lo:  # a boundary moves back by the tokens dropped before it
+            local = raw_starts[lo:hi] - c0
+            new_starts[lo:hi] = kept + local - np.searchsorted(dropped, local)
+        kept += len(new) - len(dropped)
+    new_starts[raw_starts == n_tokens] = kept
+    return new_starts, kept
 
 
 def sentence_bounds(line_ends: np.ndarray, n_tokens: int, max_sentence_length: int) -> np.ndarray:
