@@ -276,6 +276,18 @@ def test_directory_shapes_recognised(tmp_path, shape):
     assert (outdir.foreign_files(d) == []) is expected
 
 
+@pytest.mark.parametrize("word", ["a\tb", "a\rb", "tab\t"])
+def test_word_vocab_txt_cannot_hold_is_refused(tmp_path, word):
+    """A word2vec word with a tab (or CR) converted with exit 0 into a model w2v could not read back."""
+    src = tmp_path / "v.txt"
+    src.write_bytes(f"2 2\nok 0.1 0.2\n{word} 0.3 0.4\n".encode())
+    out = tmp_path / "m"
+    one_line_error(cli("formats", src, "--out", out), "formats", "word 2", "vocab.txt", "cannot hold")
+    assert not out.exists() and leftovers(tmp_path) == []
+    with pytest.raises(W2VError, match="word 1 .* cannot hold"):
+        save_model(out, np.ones((1, 2), np.float32), [word], [1])
+
+
 def test_out_is_the_current_directory(corpus, tmp_path, monkeypatch):
     """``--out .``: the model files are replaced inside the directory (it is never renamed away from
     under the shell that stands in it), stale ones removed, other files kept with --force."""

@@ -100,10 +100,29 @@ def save_text(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def check_vocab_words(words: Sequence[str]) -> None:
+    """Refuse words that ``vocab.txt`` (``word<TAB>count`` a line) cannot hold: a tab, a line break
+    (``\\n``, ``\\r``) or another character that would split or change the line on reading. The error
+    names the word and its position (row), so nothing unreadable is ever written."""
+    bad = _UNSTORABLE.search("".join(words)) if words else None
+    if bad is None:
+        return
+    for i, w in enumerate(words):
+        m = _UNSTORABLE.search(w)
+        if m:
+            raise W2VError(f"word {i + 1} ({w!r}) contains {_CHAR_NAMES.get(m.group(), repr(m.group()))}, which a "
+                           f"w2v vocab.txt (word<TAB>count a line) cannot hold; remove or replace it in the source")
+
+
+_UNSTORABLE = re.compile("[\t\n\r]")
+_CHAR_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
+
+
 def write_vocab(path: str | os.PathLike, words: Sequence[str], counts: Sequence[int] | np.ndarray) -> None:
     """Write ``vocab.txt`` (``word<TAB>count`` a line) atomically."""
     if len(words) != len(counts):
         raise ValueError("words and counts differ in length")
+    check_vocab_words(words)
     lines = [f"{w}\t{int(c)}\n" for w, c in zip(words, counts)]
     save_text(path, "".join(lines))
 
@@ -368,6 +387,7 @@ def save_model(
         raise ValueError(f"embeddings shape {embeddings.shape} does not match {len(words)} words")
     if len(words) != len(counts):
         raise ValueError("words and counts differ in length")
+    check_vocab_words(words)
     with model_writer(out, force) as tmp:
         _write_npy(tmp / EMBEDDINGS, embeddings)
         if context is not None:
