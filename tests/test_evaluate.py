@@ -176,6 +176,17 @@ def test_similarity_on_structured_vectors_correlates(tmp_path):
     assert res["spearman"] == pytest.approx(1.0) and res["n"] == 40 and res["coverage"] == 1.0
 
 
+@pytest.mark.parametrize("text, line", [("a\tb\t1\nc\td\tnan\n", 2), ("a\tb\tnan\nc\td\t1\n", 1),
+                                        ("w1 w2 score\na b inf\n", 2), ("a b 1\nc d -Infinity\n", 2),
+                                        ("a b 1\nc d 1e999\n", 2)])
+def test_non_finite_score_is_an_error_naming_the_line(tmp_path, text, line):
+    """A NaN or infinite score would make the correlation NaN (printed, exit 0): an error naming the line."""
+    p = tmp_path / "pairs.txt"
+    p.write_text(text)
+    with pytest.raises(W2VError, match=f"line {line}: score .* not a finite number"):
+        ev.read_pairs(p)
+
+
 def test_pair_and_question_file_errors(tmp_path):
     p = tmp_path / "f.txt"
     p.write_text("a\tb\t1\nc\td\tnot-a-number\n")

@@ -125,6 +125,22 @@ def test_gaps_in_keras_index_are_zero_and_duplicates_rejected(model_dir):
         align(model_dir, {"good": -1})
 
 
+def test_mostly_empty_matrix_needs_allow_sparse_index(model_dir, tmp_path):
+    """{'good': 1, 'bad': 5_000_000} silently wrote a 5,000,001-row matrix (80 MB here, 400 MB at dim 20)."""
+    vocab, out = tmp_path / "wi.json", tmp_path / "m.npy"
+    vocab.write_text(json.dumps({"good": 1, "bad": 5_000_000}))
+    r = subprocess.run([sys.executable, "-m", "w2v.export", str(model_dir), "--vocab", str(vocab), "--out", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "largest index is 5,000,000 ('bad') for 2 words" in r.stderr and "--allow-sparse-index" in r.stderr
+    assert not out.exists()
+    with pytest.raises(ValueError, match="empty"):
+        align(model_dir, {f"w{i}": 2 * i + 2 for i in range(1001)})  # a gap before every word: over half empty
+    m, rep = align(model_dir, {"good": 1, "bad": 1500}, allow_sparse=True)
+    assert m.shape == (1501, 4) and len(rep.padding_rows) == 1499
+    assert align(model_dir, {"good": 1, "bad": 1000})[0].shape == (1001, 4)  # small gaps stay allowed
+
+
 def test_cli_writes_matrix_and_missing_file(model_dir, tmp_path, capsys):
     vocab = tmp_path / "wi.json"
     vocab.write_text(json.dumps({"good": 1, "qqq": 2, "rrr": 3}))

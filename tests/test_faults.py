@@ -219,6 +219,75 @@ def test_refuses_directory_of_the_user(corpus, tmp_path):
     assert (user / "notes.txt").read_text() == "mine" and len(load(user).words) == 60
 
 
+def _tokenizer_dir(path: Path) -> dict[str, bytes]:
+    """Another library's directory that happens to use two of a model's file names."""
+    path.mkdir()
+    (path / "config.json").write_text('{"model_type": "bert", "vocab_size": 2}')
+    (path / "vocab.txt").write_text("[PAD]\n[UNK]\n")
+    return snapshot(path)
+
+
+def test_model_is_recognised_by_content_not_names(corpus, tmp_path):
+    """config.json + vocab.txt of another library is foreign to every writer: refused without --force,
+    kept intact; with --force the model files replace its files of the same names only."""
+    tok = tmp_path / "tokenizer"
+    before = _tokenizer_dir(tok)
+    enc = tmp_path / "enc"
+    assert cli("encode", corpus, "--out", enc, "--quiet").returncode == 0
+    for tool, args in [("train", [corpus, "--out", tok, *OPTS]), ("svd", [corpus, "--out", tok, "--dim", "2"]),
+                       ("train", [enc, "--out", tok, *OPTS]), ("train", [corpus, "--out", tok, "--checkpoint", *OPTS]),
+                       ("encode", [corpus, "--out", tok])]:
+        r = cli(tool, *args)
+        assert r.returncode == 2 and ("not a w2v model" in r.stderr or "not an encoded corpus" in r.stderr), r.stderr
+        assert snapshot(tok) == before
+    for tool in ("train", "svd"):  # the encode cache's directory holds the user's files too
+        assert cli(tool, corpus, "--out", tmp_path / f"m-{tool}", "--cache-dir", tok, *OPTS[:2]).returncode == 0
+        assert {n: (tok / n).read_bytes() for n in before} == before
+    with pytest.raises(W2VError, match="not a w2v model"):
+        save_model(tok, np.zeros((2, 2), np.float32), ["a", "b"], [2, 1])
+    assert not outdir.is_model_dir(tok)
+
+
+@pytest.mark.parametrize("shape", ["marked", "older", "damaged config", "rows differ", "fifo", "device",
+                                   "not npy", "only config"])
+def test_directory_shapes_recognised(tmp_path, shape):
+    """What counts as a model: a config.json with the format mark, or (models saved before the mark) a table
+    with one row a word of vocab.txt; anything else named like model files is foreign."""
+    d = tmp_path / "d"
+    save_model(d, np.ones((3, 2), np.float32), ["a", "b", "c"], [3, 2, 1], {"x": 1})
+    assert json.loads((d / "config.json").read_text())["format"] == outdir.FORMAT
+    if shape in ("older", "rows differ", "fifo", "device", "not npy"):
+        (d / "config.json").write_text('{"x": 1}')  # saved before the mark existed
+    if shape == "damaged config":
+        (d / "config.json").write_text("{")
+    if shape == "rows differ":
+        (d / "vocab.txt").write_text("a\t3\nb\t2\n")
+    if shape in ("fifo", "device"):
+        (d / "embeddings.npy").unlink()
+        os.mkfifo(d / "embeddings.npy") if shape == "fifo" else (d / "embeddings.npy").symlink_to("/dev/zero")
+    if shape == "not npy":
+        (d / "embeddings.npy").write_bytes(b"\x93NUMPY\x01\x00\xff\xff" + b"x" * 100)
+    if shape == "only config":
+        for name in ("embeddings.npy", "vocab.txt"):
+            (d / name).unlink()
+        (d / "config.json").write_text('{"x": 1}')
+    expected = shape in ("marked", "older", "damaged config")
+    assert outdir.is_model_dir(d) is expected
+    assert (outdir.foreign_files(d) == []) is expected
+
+
+@pytest.mark.parametrize("word", ["a\tb", "a\rb", "tab\t"])
+def test_word_vocab_txt_cannot_hold_is_refused(tmp_path, word):
+    """A word2vec word with a tab (or CR) converted with exit 0 into a model w2v could not read back."""
+    src = tmp_path / "v.txt"
+    src.write_bytes(f"2 2\nok 0.1 0.2\n{word} 0.3 0.4\n".encode())
+    out = tmp_path / "m"
+    one_line_error(cli("formats", src, "--out", out), "formats", "word 2", "vocab.txt", "cannot hold")
+    assert not out.exists() and leftovers(tmp_path) == []
+    with pytest.raises(W2VError, match="word 1 .* cannot hold"):
+        save_model(out, np.ones((1, 2), np.float32), [word], [1])
+
+
 def test_out_is_the_current_directory(corpus, tmp_path, monkeypatch):
     """``--out .``: the model files are replaced inside the directory (it is never renamed away from
     under the shell that stands in it), stale ones removed, other files kept with --force."""

@@ -297,6 +297,21 @@ def test_cli_bad_input_exits_2(tmp_path):
         assert r.stderr.startswith("w2v.classify: error:") and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("per_class, args, needle", [
+    (5, [], "the test split (--test-size) (0.1 of 10 examples, at most 5 a class) would hold out no example; it "
+            "needs at least 6 examples of one class (or give --test FILE)"),
+    (6, ["--test-size", "0.2"], "the validation split (--val-size)"),
+    (3, ["--test-size", "0.9"], "would keep no example")])
+def test_cli_too_few_examples_for_the_split_is_an_error(tmp_path, per_class, args, needle):
+    """An empty test (or validation) split scored as 'test accuracy nan (n=0)' with exit 0."""
+    pos, neg = tmp_path / "a.pos", tmp_path / "a.neg"
+    pos.write_text("good fine nice\n" * per_class)
+    neg.write_text("bad awful poor\n" * per_class)
+    r = run_cli(pos, neg, "--epochs", "1", *args)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and needle in r.stderr, r.stderr
+    assert run_cli(pos, neg, "--epochs", "1", "--test-size", "0.5", "--val-size", "0").returncode == 0
+
+
 def test_cli_help_shows_defaults():
     r = run_cli("--help")
     assert r.returncode == 0 and "(default: adam)" in r.stdout and "--model MODEL" in r.stdout

@@ -73,9 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.test:
         data, train_idx, test_idx = _join(data, load_dataset(args.test, **read))
     else:
-        if len(data) < 10:
-            raise W2VError(f"only {len(data)} examples; need at least 10 to split into train/validation/test")
-        train_idx, test_idx = stratified_split(data.labels, cfg.test_size, cfg.seed)
+        train_idx, test_idx = stratified_split(data.labels, cfg.test_size, cfg.seed, "the test split (--test-size)",
+                                               " (or give --test FILE)")
     if cfg.train_fraction < 1:
         train_idx = train_idx[nested_subsets(data.labels[train_idx], [cfg.train_fraction], cfg.seed)[
             cfg.train_fraction]]

@@ -23,6 +23,13 @@ ran elsewhere) returns nothing, and the client runs it again with a snapshot of 
 tables, which are at that very version: the task recomputes bit for bit the same deltas
 (seeds depend on the run, round and partition only), so losing a worker costs time, never
 the run, and the table is identical to an undisturbed run's.
+
+What the client broadcasts (vocabulary index, sampling tables, updates, snapshots) has no lineage
+on the cluster, and Dask's memory manager keeps as few as one copy of it: a lost worker can take
+the last copy with it, and Dask then cancels every task that needs it ("already forgotten",
+"lost dependencies"), a partition's whole lineage included. The client holds all of it, so it
+broadcasts it again, rebuilds the partitions that are gone from the corpus, and reruns the round
+from a snapshot (:func:`_round_results`); only a task's own error ends the run.
 """
 
 from __future__ import annotations
@@ -61,6 +68,8 @@ COMBINE_RULES = ("sum", "touched-mean", "mean", "weighted")
 DEFAULT_COMBINE = "sum"
 DEFAULT_ROUND_WORDS = 300_000
 MIN_ROUNDS = 8  # rounds an epoch at least: a small corpus gets shorter rounds, never one an epoch
+MAX_REPAIRS = 20  # losses of broadcast data or partitions survived in a row (no round done) before giving up
+WAIT_FOR_WORKERS = 120  # seconds to wait for a worker when every worker is gone
 TOPIC = "w2v-cluster"
 
 
@@ -434,17 +443,12 @@ def _train(corpus, client, progress, round_words, combine, shard_bytes, on_round
     vocab = Vocabulary([words[i] for i in keep_idx], counts[keep_idx])
     n_types = len(words)
     del words, summaries, summary_f
-    index_f = _put(client, vocab.index)
-    live.append(index_f)
-
-    # Encode and join into partitions, which stay on the workers.
-    enc_f = [client.submit(_encode_task, count_f[i], index_f, f"{run}-{i}", key=f"w2v-encode-{run}-{i}")
-             for i in range(len(shards))]
-    part_f = [client.submit(_concat_task, f"{run}-{p}", *[enc_f[i] for i in group], key=f"w2v-part-{run}-{p}",
-                            workers=[slots[p]], allow_other_workers=True) for p, group in enumerate(groups)]
-    live.extend(enc_f + part_f)
-    sizes = client.gather([client.submit(_size_task, f, key=f"w2v-size-{run}-{p}") for p, f in enumerate(part_f)])
-    del count_f, enc_f  # their tasks stay in the graph as the partitions' lineage
+    # Encode and join into partitions, which stay on the workers (their tasks, the count and encode
+    # tasks included, stay in the graph as the partitions' lineage).
+    lineage = _Lineage(client, run, shards, groups, slots, cfg, vocab.index, count_f, live)
+    part_f = lineage.parts
+    sizes = lineage.gather_sizes()
+    del count_f
     part_words = np.array([s[0] for s in sizes], dtype=np.int64)
     corpus_words = int(part_words.sum())
     stats.update(word_types=n_types, vocab_size=len(vocab), kept_tokens=corpus_words,
@@ -462,7 +466,8 @@ def _train(corpus, client, progress, round_words, combine, shard_bytes, on_round
     syn1 = np.zeros((V, dim), dtype=np.float32)
     keep = keep_probabilities(vocab.counts, cfg.sample)
     alias_prob, alias_idx = kernels.build_alias(noise_distribution(vocab.counts, cfg.ns_exponent))
-    consts_f = _put(client, (keep, alias_prob, alias_idx))
+    consts = (keep, alias_prob, alias_idx)
+    consts_f = lineage.put(consts)
     t_compile = time.perf_counter()
     client.run(_warm_kernels)
     compile_seconds = time.perf_counter() - t_compile
@@ -501,18 +506,30 @@ def _train(corpus, client, progress, round_words, combine, shard_bytes, on_round
             live.extend(futures)
             if on_round is not None:
                 on_round(version)
-            results: list[RoundResult] = client.gather(futures)
-            missing = [p for p, x in enumerate(results) if x is None]
-            if missing:  # a partition ran where no replica was (a lost worker): send the tables, run it again
-                snapshot_f = _put(client, Snapshot(version, syn0.copy(), syn1.copy()))  # master is at `version`
+            results: list[RoundResult | None] = _round_results(client, futures)
+            last = list(futures)  # each partition's latest task
+            attempt = 0
+            while any(x is None for x in results):
+                # A partition ran where no replica was, or lost an input with its worker: send the
+                # master tables (at `version`), rebuild what the cluster lost, run those partitions again.
+                attempt += 1
+                if attempt > MAX_REPAIRS:
+                    raise W2VError(f"round {version} failed {MAX_REPAIRS} times on the cluster (workers keep dying?); "
+                                   "the run is lost (the model was not saved)")
+                missing = [p for p, x in enumerate(results) if x is None]
+                if any(last[p].status != "finished" for p in missing) or lineage.lost():
+                    consts_f = lineage.repair(consts)  # an input was lost, not only a replica
+                snapshot_f = lineage.put(Snapshot(version, syn0.copy(), syn1.copy()))
                 snapshots += 1
                 bytes_down += table_bytes * len(set(_layout(client)))
+                suffix = "-snapshot" if attempt == 1 else f"-snapshot{attempt}"
                 retry = [client.submit(_round_task, specs[p], part_f[p], consts_f, snapshot_f, None,
-                                       key=f"w2v-round-{run}-{version}-{p}-snapshot") for p in missing]
+                                       key=f"w2v-round-{run}-{version}-{p}{suffix}") for p in missing]
                 live.extend(retry)
-                for p, x in zip(missing, client.gather(retry)):
-                    results[p] = x
+                for p, f, x in zip(missing, retry, _round_results(client, retry)):
+                    results[p], last[p] = x, f
                 futures += retry
+            lineage.repairs = 0
             for f in futures:
                 live.remove(f)
             del futures
@@ -527,7 +544,7 @@ def _train(corpus, client, progress, round_words, combine, shard_bytes, on_round
             current = set(_layout(client))
             lost_workers |= seen_workers - current
             seen_workers |= current
-            update_f = _put(client, update)  # every replica moves to version + 1 with it
+            update_f = lineage.put(update)  # every replica moves to version + 1 with it
             bytes_down += update.nbytes * len(current)
             up = sum(x.nbytes for x in results)
             bytes_up += up
@@ -591,6 +608,95 @@ def _train(corpus, client, progress, round_words, combine, shard_bytes, on_round
         "cluster": cluster,
     }
     return Vectors(syn0, vocab.words, vocab.counts, info, context=syn1)
+
+
+def _lost_input(exc: BaseException) -> bool:
+    """True for the errors Dask raises when a task's input or worker is gone (not the task's own error)."""
+    from concurrent.futures import CancelledError
+
+    return isinstance(exc, (CancelledError, _distributed().scheduler.KilledWorker))
+
+
+def _round_results(client, futures: list) -> list:
+    """Each future's result, ``None`` for one whose input or worker the cluster lost (cancelled by Dask,
+    or killed with its workers); a task's own error is raised."""
+    results = []
+    for f in futures:
+        try:
+            results.append(f.result())
+        except Exception as exc:
+            if not _lost_input(exc):
+                raise
+            results.append(None)
+    return results
+
+
+class _Lineage:
+    """The partitions and what the client broadcast, rebuilt when the cluster loses them.
+
+    ``parts`` is the list of partition futures (updated in place); the partitions are built from the
+    count futures of counting, and rebuilt from the shards when lost (re-executions are logged under the
+    same names, so they show as re-runs).
+    """
+
+    def __init__(self, client, run: str, shards, groups, slots, cfg: TrainConfig, index: dict, count_f: list,
+                 live: list) -> None:
+        self.client, self.run, self.shards, self.groups, self.slots, self.cfg = client, run, shards, groups, slots, cfg
+        self.index, self.live, self.repairs = index, live, 0
+        self.index_f = self.put(index)
+        self.parts = [self._part(p, [count_f[i] for i in group], "") for p, group in enumerate(groups)]
+
+    def put(self, obj):
+        """Broadcast ``obj``; with no worker left, wait for one first."""
+        if not self.client.scheduler_info().get("workers"):
+            try:
+                self.client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
+            except Exception:
+                raise W2VError(f"every worker of the cluster is gone and none came back in {WAIT_FOR_WORKERS} s; "
+                               "the run is lost (the model was not saved)") from None
+        future = _put(self.client, obj)
+        self.live.append(future)
+        return future
+
+    def _part(self, p: int, counts: list, tag: str):
+        enc = [self.client.submit(_encode_task, c, self.index_f, f"{self.run}-{i}",
+                                  key=f"w2v-encode-{self.run}-{i}{tag}") for i, c in zip(self.groups[p], counts)]
+        part = self.client.submit(_concat_task, f"{self.run}-{p}", *enc, key=f"w2v-part-{self.run}-{p}{tag}",
+                                  workers=[self.slots[p]], allow_other_workers=True)
+        self.live.extend([*enc, part])
+        return part
+
+    def lost(self) -> list[int]:
+        """The partitions whose future Dask gave up (cancelled, or erred because its workers died)."""
+        return [p for p, f in enumerate(self.parts) if f.status in ("cancelled", "error")]
+
+    def repair(self, consts=None):
+        """Broadcast the index and ``consts`` again, rebuild the lost partitions; returns the new ``consts``
+        future. Raises :class:`W2VError` after ``MAX_REPAIRS`` repairs without a round done."""
+        self.repairs += 1
+        if self.repairs > MAX_REPAIRS:
+            raise W2VError(f"the cluster lost data {MAX_REPAIRS} times without finishing a round (workers keep "
+                           "dying?); the run is lost (the model was not saved)")
+        self.index_f = self.put(self.index)
+        tag = f"-r{uuid.uuid4().hex[:6]}"
+        for p in self.lost():
+            cfg = self.cfg
+            counts = [self.client.submit(_count_task, self.shards[i], cfg.lowercase, cfg.max_sentence_length,
+                                         f"{self.run}-{i}", key=f"w2v-count-{self.run}-{i}{tag}",
+                                         workers=[self.slots[p]], allow_other_workers=True) for i in self.groups[p]]
+            self.live.extend(counts)
+            self.parts[p] = self._part(p, counts, tag)
+        return None if consts is None else self.put(consts)
+
+    def gather_sizes(self) -> list[tuple[int, int]]:
+        """``(words, sentences)`` of every partition, rebuilding any the cluster loses meanwhile."""
+        while True:
+            futures = [self.client.submit(_size_task, f, key=f"w2v-size-{self.run}-{p}-{f.key}")
+                       for p, f in enumerate(self.parts)]
+            sizes = _round_results(self.client, futures)
+            if all(x is not None for x in sizes):
+                return sizes
+            self.repair()
 
 
 def _put(client, obj):

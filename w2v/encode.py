@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, fields
@@ -32,7 +33,7 @@ import numpy as np
 from .cli import add_quiet, option, parser, run_cli
 from .corpus import list_files
 from .errors import W2VError
-from .outdir import VOCAB, read_vocab, to_json, write_vocab
+from .outdir import VOCAB, is_w2v_temporary, read_vocab, to_json, write_vocab
 from .safety import (
     SignalGuard,
     check_not_input,
@@ -60,8 +61,28 @@ class EncodeConfig(CorpusOptions):
 
 
 def is_encoded(path: str | os.PathLike) -> bool:
-    """True if ``path`` is a directory written by :func:`save_encoded`."""
-    return str(path) != "-" and (Path(path) / META).is_file()
+    """True if ``path`` is a directory written by :func:`save_encoded`: its ``encoded.json`` is a regular
+    file holding the format mark (a file of that name alone proves nothing)."""
+    if str(path) == "-":
+        return False
+    meta = Path(path) / META
+    try:
+        if not stat.S_ISREG(os.stat(meta).st_mode) or os.path.getsize(meta) > 64 << 20:
+            return False
+        return json.loads(meta.read_bytes().decode("utf-8")).get("format") == FORMAT
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return False
+
+
+def _replaceable(path: Path) -> bool:
+    """``path`` may be replaced by an encoded corpus: missing, empty, or an encoded corpus holding
+    nothing but its own files (a file of the user's put beside them is never deleted)."""
+    if not os.path.lexists(path):
+        return True
+    if not path.is_dir():
+        return False
+    names = {e.name for e in path.iterdir() if not is_w2v_temporary(e.name)}
+    return not names or (is_encoded(path) and names <= {META, IDS, STARTS, VOCAB})
 
 
 def corpus_identity(corpus: str | os.PathLike) -> list[list]:
@@ -92,9 +113,10 @@ def save_encoded(enc: EncodedCorpus, out: str | os.PathLike, meta: dict) -> Path
         np.save(tmp / STARTS, np.asarray(enc.starts, dtype=np.int64), allow_pickle=False)
         write_vocab(tmp / VOCAB, enc.vocab.words, enc.vocab.counts)
         (tmp / META).write_text(to_json({"format": FORMAT, **meta, "stats": enc.stats}) + "\n", encoding="utf-8")
-        if out.exists():
-            if not is_encoded(out):
-                raise W2VError(f"{out} exists and is not an encoded corpus; choose another --out")
+        if os.path.lexists(out):
+            if not _replaceable(out):
+                raise W2VError(f"{out} exists and is not an encoded corpus (or holds other files); "
+                               "choose another --out")
             shutil.rmtree(out)
         os.replace(tmp, out)
     finally:
@@ -212,8 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = EncodeConfig.from_args(args)
     out = Path(args.out)
-    if out.exists() and not is_encoded(out) and (not out.is_dir() or any(out.iterdir())):
-        raise W2VError(f"--out {out} exists and is not an encoded corpus; choose another directory")
+    if not _replaceable(out):
+        raise W2VError(f"--out {out} exists and is not an encoded corpus (or holds other files too); "
+                       "choose another directory")
     check_not_input({"--out": out}, {"corpus": None if args.corpus == "-" else args.corpus})
     probe_writable(out, "--out")
     with SignalGuard(), work_dir(nearest_existing(out.parent)) as work:  # a signal: clean up, stop

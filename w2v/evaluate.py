@@ -103,7 +103,8 @@ def read_pairs(path) -> list[tuple[str, str, float]]:
 
     Fields are tab separated (or whitespace separated when a line has no tab); CRLF line ends,
     blank lines, ``#`` comments and a header line (first line whose score is not a number) are
-    accepted. Any other malformed line raises :class:`W2VError` naming it.
+    accepted. Any other malformed line raises :class:`W2VError` naming it, a score that is not a
+    finite number (``nan``, ``inf``) included: it would make every correlation NaN.
     """
     pairs: list[tuple[str, str, float]] = []
     seen_data = False
@@ -116,17 +117,27 @@ def read_pairs(path) -> list[tuple[str, str, float]]:
                 raise ValueError
             score = float(fields[2])
         except ValueError:
-            if not seen_data:
+            if not seen_data and not _is_float(fields[-1]):
                 seen_data = True  # a header line
                 continue
             raise W2VError(
                 f"{path}, line {lineno}: expected 'word1<TAB>word2<TAB>score', got {line.strip()!r}"
             ) from None
+        if not math.isfinite(score):
+            raise W2VError(f"{path}, line {lineno}: score {fields[2]!r} is not a finite number, got {line.strip()!r}")
         seen_data = True
         pairs.append((fields[0], fields[1], score))
     if not pairs:
         raise W2VError(f"{path}: no word pairs found (expected 'word1<TAB>word2<TAB>score' lines)")
     return pairs
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _restricted_vocab(vec: Vectors, restrict: int | None, case_insensitive: bool) -> tuple[dict[str, int], np.ndarray]:

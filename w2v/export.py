@@ -135,6 +135,7 @@ def align(
     oov_tokens: Sequence[str] = OOV_TOKENS,
     counts: Sequence[int] | np.ndarray | None = None,
     tokenize: str | None = None,
+    allow_sparse: bool = False,
 ) -> tuple[np.ndarray, AlignReport]:
     """Build the embedding matrix for ``word_index`` from a trained table.
 
@@ -160,6 +161,9 @@ def align(
     tokenize : str, optional
         The tokenizer that made your words (:mod:`w2v.tokenize`); when the model's ``config.json``
         records another, the report carries a warning (``report.tokenize_warning``).
+    allow_sparse : bool
+        Build the matrix even when most of its rows belong to no word (a mapping whose largest index
+        is far above its number of words); refused otherwise (:data:`SPARSE_ROWS`).
 
     Returns
     -------
@@ -171,7 +175,7 @@ def align(
         raise W2VError(f"unknown policy {unknown!r}: choose one of {', '.join(POLICIES)}")
     vec = load(source, mmap=True)
     table, words = vec.matrix, vec.words
-    tokens = _tokens_by_index(word_index, 4 * table.shape[1])
+    tokens = _tokens_by_index(word_index, 4 * table.shape[1], allow_sparse)
     if counts is not None and len(counts) != len(tokens):
         raise W2VError(f"counts has {len(counts)} entries for a word index of {len(tokens)}")
     model_index: dict[str, int] = {}
@@ -237,9 +241,16 @@ def table_and_words(source) -> tuple[np.ndarray, list[str]]:
     return vec.matrix, vec.words
 
 
-def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str], row_bytes: int = 0) -> list[str | None]:
+#: A matrix with more rows than this that no word owns, and more of them than rows words own, is refused
+#: unless asked for (``--allow-sparse-index``): a stray large index would write a file of empty rows.
+SPARSE_ROWS = 1000
+
+
+def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str], row_bytes: int = 0,
+                     allow_sparse: bool = False) -> list[str | None]:
     """Token of each index (``None`` for indices no word owns). A largest index whose rows
-    (``row_bytes`` each, plus the list) do not fit in memory is refused before allocating."""
+    (``row_bytes`` each, plus the list) do not fit in memory is refused before allocating; so is,
+    unless ``allow_sparse``, a matrix whose rows are mostly empty (:data:`SPARSE_ROWS`)."""
     if isinstance(word_index, Mapping):
         if not word_index:
             raise W2VError("the word index is empty")
@@ -248,6 +259,13 @@ def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str], row_bytes: i
             if not isinstance(i, (int, np.integer)) or isinstance(i, bool) or i < 0:
                 raise W2VError(f"word {w!r} has index {i!r}; indices must be integers >= 0")
             size = max(size, int(i) + 1)
+        empty = size - len(word_index)
+        if not allow_sparse and empty > SPARSE_ROWS and empty > len(word_index):
+            big = max(word_index, key=lambda w: int(word_index[w]))
+            raise W2VError(f"the largest index is {size - 1:,} ({big!r}) for {len(word_index):,} words: the matrix "
+                           f"would have {size:,} rows, {empty / size:.1%} of them empty ({size * row_bytes / 1e6:,.0f} "
+                           "MB); indices should be dense (0 or 1 .. number of words); pass --allow-sparse-index "
+                           "(allow_sparse=True) to write it anyway")
         check_memory(size * (8 + row_bytes), f"a matrix with {size:,} rows (the largest index is {size - 1:,} for "
                      f"{len(word_index):,} words)", "indices must be dense: 0 or 1 .. number of words")
         tokens: list[str | None] = [None] * size
@@ -278,9 +296,11 @@ def detect_format(path: str | os.PathLike) -> str:
     return "textvectorization"
 
 
-def read_word_index(path: str | os.PathLike, fmt: str = "auto", row_bytes: int = 0) -> list[str | None]:
+def read_word_index(path: str | os.PathLike, fmt: str = "auto", row_bytes: int = 0,
+                    allow_sparse: bool = False) -> list[str | None]:
     """Read a word-index file; returns the token of each index (``None`` or ``''`` = padding).
-    ``row_bytes``: bytes of the matrix row each index will get (for the memory check)."""
+    ``row_bytes``: bytes of the matrix row each index will get (for the memory check);
+    ``allow_sparse``: accept an index whose matrix would be mostly empty rows."""
     path = Path(path)
     if not path.is_file():
         raise W2VError(f"vocabulary file not found: {path}")
@@ -297,7 +317,7 @@ def read_word_index(path: str | os.PathLike, fmt: str = "auto", row_bytes: int =
                 data = json.loads(data)
         if not isinstance(data, dict):
             raise W2VError(f"{path}: expected a JSON object {{word: index}} (Tokenizer.word_index)")
-        return _tokens_by_index(data, row_bytes)
+        return _tokens_by_index(data, row_bytes, allow_sparse)
     if fmt == "textvectorization":
         text = path.read_text(encoding="utf-8")
         lines = text.split("\n")
@@ -330,6 +350,7 @@ def export(
     seed: int | None = SEED,
     lowercase: bool = False,
     tokenize: str | None = None,
+    allow_sparse: bool = False,
 ) -> AlignReport:
     """Align ``model`` to the word index in ``vocab``; write float32 ``out`` (and ``missing``) atomically.
 
@@ -343,7 +364,7 @@ def export(
         if path is not None:
             probe_writable(Path(path).absolute().parent, "--out" if path == out else "--missing")
     vec = load(model, mmap=True)
-    tokens = read_word_index(vocab, fmt, 4 * vec.dim)
+    tokens = read_word_index(vocab, fmt, 4 * vec.dim, allow_sparse)
     counts = None
     if (fmt == "auto" and detect_format(vocab) == "w2v-vocab") or fmt == "w2v-vocab":
         counts = np.concatenate([[0, 0], read_vocab(vocab)[1]])  # the layout's padding and [UNK] rows first
@@ -380,6 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="row for words the model lacks and for [UNK]/<OOV>: zeros, the table mean, or a random "
                    "vector per word at the table's scale")
     p.add_argument("--missing", help="write the words the model lacks to this file, one a line")
+    p.add_argument("--allow-sparse-index", action="store_true",
+                   help=f"write the matrix even when most of its rows belong to no word (more than {SPARSE_ROWS:,} "
+                   "empty rows, and more than words: a stray large index); refused otherwise")
     add_seed(p, "seed for --unknown random")
     p.add_argument("--lowercase-fallback", action="store_true", help="look a missing word up again lowercased")
     deprecated_alias(p, "--lowercase", "--lowercase-fallback", action="store_true", dest="lowercase_fallback")
@@ -394,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point: parse, :func:`export`, print the coverage line."""
     args = build_parser().parse_args(argv)
     report = export(args.model, args.vocab, args.out, fmt=args.format, unknown=args.unknown,
-                    missing=args.missing, seed=args.seed, lowercase=args.lowercase_fallback, tokenize=args.tokenize)
+                    missing=args.missing, seed=args.seed, lowercase=args.lowercase_fallback, tokenize=args.tokenize,
+                    allow_sparse=args.allow_sparse_index)
     if report.tokenize_warning:
         print(report.tokenize_warning, file=sys.stderr)
     if not args.quiet:

@@ -4,8 +4,16 @@ A model directory holds
 
 * ``embeddings.npy`` – float32 array of shape ``(V, dim)``; row *i* is the vector of word *i*;
 * ``vocab.txt`` – ``word<TAB>count`` per line, line *i* = row *i*, most frequent first;
-* ``config.json`` – hyperparameters, corpus statistics, timings, versions (free-form dict);
+* ``config.json`` – hyperparameters, corpus statistics, timings, versions (a dict), marked
+  ``"format": "w2v-model-1"`` (:data:`FORMAT`) by the writer;
 * optionally ``context.npy`` – the output (context) vectors, same shape.
+
+A directory is recognised as a w2v model by its content, never by its file names alone
+(:func:`is_model_dir`): it holds only the files above (and w2v's own temporary files), and either
+its ``config.json`` carries the format mark or — models saved before the mark existed — its
+``embeddings.npy`` is a 2-D table with one row per word of ``vocab.txt``. Anything else (another
+library's ``config.json`` + ``vocab.txt``, a directory of the user's) is foreign and is never
+replaced without ``--force``.
 
 A model directory is replaced whole or not at all (:func:`model_writer`): the new model is
 written into a sibling temporary directory ``.NAME.w2v-tmp-<pid>-XXXX`` and swapped in when it is
@@ -22,6 +30,7 @@ import math
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -39,6 +48,9 @@ CONFIG = "config.json"
 CONTEXT = "context.npy"
 #: Every name a model directory may hold; anything else in it is a file of the user's.
 MODEL_FILES = (EMBEDDINGS, VOCAB, CONFIG, CONTEXT)
+#: The mark every model's config.json carries (key FORMAT_KEY): the directory was written by w2v.
+FORMAT_KEY, FORMAT = "format", "w2v-model-1"
+_MAX_CONFIG_BYTES = 64 << 20  # a config.json larger than this is not read to recognise a model
 # Temporary files of ours: owned names, and the unowned ".embeddings.npy.XXXX.tmp" of older versions.
 _OURS = re.compile(r"^\..*\.w2v-(tmp|old)-\d+-|^\.(embeddings\.npy|vocab\.txt|config\.json|context\.npy)\..*\.tmp$")
 
@@ -88,10 +100,29 @@ def save_text(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def check_vocab_words(words: Sequence[str]) -> None:
+    """Refuse words that ``vocab.txt`` (``word<TAB>count`` a line) cannot hold: a tab, a line break
+    (``\\n``, ``\\r``) or another character that would split or change the line on reading. The error
+    names the word and its position (row), so nothing unreadable is ever written."""
+    bad = _UNSTORABLE.search("".join(words)) if words else None
+    if bad is None:
+        return
+    for i, w in enumerate(words):
+        m = _UNSTORABLE.search(w)
+        if m:
+            raise W2VError(f"word {i + 1} ({w!r}) contains {_CHAR_NAMES.get(m.group(), repr(m.group()))}, which a "
+                           f"w2v vocab.txt (word<TAB>count a line) cannot hold; remove or replace it in the source")
+
+
+_UNSTORABLE = re.compile("[\t\n\r]")
+_CHAR_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
+
+
 def write_vocab(path: str | os.PathLike, words: Sequence[str], counts: Sequence[int] | np.ndarray) -> None:
     """Write ``vocab.txt`` (``word<TAB>count`` a line) atomically."""
     if len(words) != len(counts):
         raise ValueError("words and counts differ in length")
+    check_vocab_words(words)
     lines = [f"{w}\t{int(c)}\n" for w, c in zip(words, counts)]
     save_text(path, "".join(lines))
 
@@ -126,11 +157,92 @@ def read_vocab(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
 
 
 def foreign_files(path: str | os.PathLike) -> list[str]:
-    """Names in directory ``path`` that are not part of a w2v model (nor a w2v temporary file)."""
+    """Names in directory ``path`` that are not part of a w2v model (nor a w2v temporary file).
+
+    Files with a model file's name count as foreign too when the directory is not recognised as a
+    model by its content (:func:`is_model_dir`): a name proves nothing.
+    """
     path = Path(path)
     if not path.is_dir():
         return []
-    return sorted(e.name for e in path.iterdir() if e.name not in MODEL_FILES and not _OURS.match(e.name))
+    names = [e.name for e in path.iterdir() if not _OURS.match(e.name)]
+    other = sorted(n for n in names if n not in MODEL_FILES)
+    if other or not names or _written_by_w2v(path):
+        return other
+    return sorted(names)
+
+
+def is_w2v_temporary(name: str) -> bool:
+    """True for the name of a temporary file or directory of w2v's (a killed writer's leftovers)."""
+    return bool(_OURS.match(name))
+
+
+def is_model_dir(path: str | os.PathLike) -> bool:
+    """True if ``path`` is a w2v model directory, recognised by its content.
+
+    It must hold only model files (:data:`MODEL_FILES`, w2v's temporary files aside), at least one,
+    and either a ``config.json`` that carries the format mark (``"format": "w2v-model-1"``), or — a
+    model saved before the mark existed — an ``embeddings.npy`` holding a 2-D table with one row a
+    word of ``vocab.txt``. Only regular files are read (a FIFO or a device named like a model file
+    is not a model), and only as much as the check needs.
+    """
+    path = Path(path)
+    return path.is_dir() and any(not _OURS.match(e.name) for e in path.iterdir()) and not foreign_files(path)
+
+
+def mark(config: dict) -> dict:
+    """``config`` with the format mark that makes its directory recognisable as a w2v model."""
+    return {**config, FORMAT_KEY: FORMAT}
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _written_by_w2v(path: Path) -> bool:
+    """The content check of :func:`is_model_dir` (its file names already checked)."""
+    config = path / CONFIG
+    if _regular(config) and os.path.getsize(config) <= _MAX_CONFIG_BYTES:
+        try:
+            data = json.loads(config.read_bytes().decode("utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            data = None
+        if isinstance(data, dict) and data.get(FORMAT_KEY) == FORMAT:
+            return True
+    # Saved before the mark existed: a table whose rows are vocab.txt's words.
+    rows = _npy_rows(path / EMBEDDINGS)
+    return rows is not None and _regular(path / VOCAB) and _count_words(path / VOCAB, rows + 1) == rows
+
+
+def _npy_rows(path: Path) -> int | None:
+    """Rows of the 2-D numeric ``.npy`` table at ``path`` (read from its header only), else ``None``."""
+    if not _regular(path):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(fh)
+    except (OSError, ValueError, EOFError, SyntaxError, TypeError):
+        return None
+    return shape[0] if len(shape) == 2 and dtype.kind in "fiu" else None
+
+
+def _count_words(path: Path, limit: int) -> int:
+    """Non-empty lines of ``path`` (as :func:`read_vocab` counts words), counting stops at ``limit``."""
+    n = 0
+    try:
+        with open(path, "rb") as fh:
+            for line in fh:
+                n += bool(line.strip(b"\r\n"))
+                if n >= limit:
+                    break
+    except OSError:
+        return -1
+    return n
 
 
 def check_output_dir(out: str | os.PathLike, force: bool = False, option: str = "--out") -> Path:
@@ -275,12 +387,13 @@ def save_model(
         raise ValueError(f"embeddings shape {embeddings.shape} does not match {len(words)} words")
     if len(words) != len(counts):
         raise ValueError("words and counts differ in length")
+    check_vocab_words(words)
     with model_writer(out, force) as tmp:
         _write_npy(tmp / EMBEDDINGS, embeddings)
         if context is not None:
             _write_npy(tmp / CONTEXT, np.asarray(context, dtype=np.float32))
         (tmp / VOCAB).write_text("".join(f"{w}\t{int(c)}\n" for w, c in zip(words, counts)), encoding="utf-8")
-        (tmp / CONFIG).write_text(to_json(config or {}, sort_keys=True) + "\n", encoding="utf-8")
+        (tmp / CONFIG).write_text(to_json(mark(config or {}), sort_keys=True) + "\n", encoding="utf-8")
     return out
 
 
@@ -352,6 +465,8 @@ def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = Fals
     except W2VError as exc:  # the table is fine: load it, say once what is missing (resuming needs the config)
         print(f"warning: {exc}; loading the table without it", file=sys.stderr)
         config = {}
+    if config.get(FORMAT_KEY) == FORMAT:  # the directory's mark, not the model's metadata
+        del config[FORMAT_KEY]
     ctx = None
     if context and (path / CONTEXT).is_file():
         ctx = _load_table(path / CONTEXT, mmap)

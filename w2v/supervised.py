@@ -468,17 +468,30 @@ class ClassifyConfig(Options):
     seed: int = option(SEED, "seed for splits, initialization and shuffling", lo=0, below=2**63)
 
 
-def stratified_split(labels: np.ndarray, fraction: float, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Indices ``(rest, held_out)`` with about ``fraction`` of each class held out, shuffled."""
+def stratified_split(labels: np.ndarray, fraction: float, seed: int | None, what: str = "the held-out split",
+                     hint: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(rest, held_out)`` with about ``fraction`` of each class held out, shuffled.
+
+    A split that would hold out no example, or keep none, is a :class:`W2VError` that says how many
+    examples ``fraction`` needs (an empty test or validation set would score as NaN).
+    """
     if not 0 < fraction < 1:
         raise W2VError(f"split fraction must be between 0 and 1, got {fraction}")
     rng = np.random.default_rng(seed)
     held = []
-    for c in np.unique(labels):
+    labels = np.asarray(labels)
+    classes, sizes = np.unique(labels, return_counts=True)
+    for c in classes:
         members = rng.permutation(np.flatnonzero(labels == c))
         held.append(members[: int(round(fraction * len(members)))])
-    held_out = np.sort(np.concatenate(held))
+    held_out = np.sort(np.concatenate(held)) if held else np.zeros(0, dtype=np.int64)
     rest = np.setdiff1d(np.arange(len(labels)), held_out)
+    if len(held_out) == 0 or len(rest) == 0:
+        need = next(n for n in range(1, 10**6) if 1 <= round(fraction * n) < n)
+        largest = int(sizes.max()) if len(sizes) else 0
+        raise W2VError(f"{what} ({fraction:g} of {len(labels)} examples, at most {largest} a class) would "
+                       f"{'hold out no example' if len(held_out) == 0 else 'keep no example'}; it needs at least "
+                       f"{need} examples of one class{hint}")
     return rest, held_out
 
 
@@ -551,7 +564,8 @@ def train_and_evaluate(
     if scale not in SCALES:
         raise W2VError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
     labels = np.asarray(labels)
-    fit_rel, val_rel = stratified_split(labels[train_idx], val_size, seed) if val_size > 0 else (
+    fit_rel, val_rel = stratified_split(labels[train_idx], val_size, seed, "the validation split (--val-size)",
+                                        " (or pass --val-size 0: no early stopping)") if val_size > 0 else (
         np.arange(len(train_idx)), np.array([], dtype=np.int64))
     fit_idx, val_idx = np.asarray(train_idx)[fit_rel], np.asarray(train_idx)[val_rel]
     fit_tokens = [token_lists[i] for i in fit_idx]
