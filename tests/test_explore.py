@@ -219,7 +219,28 @@ def check_page(html: Path, models: list[Path], queries: list[str], analogy: tupl
             assert s1["layout"] == "tsne" and s1["draws"] > s0["draws"] and s1["png"] != s0["png"], s1["model"]
             assert s1["labels"] >= 20, "labels are drawn"
 
-        # 4. clicking a word in the first map selects and highlights it in every map
+        # 4. the wheel zooms one map about the cursor, a drag pans it (and is not a click)
+        def spread() -> tuple[float, dict]:
+            p0, p1 = (page.evaluate("w => window.w2vExplorer.position(0, w)", w) for w in ("man", "w20"))
+            return float(np.hypot(p0["x"] - p1["x"], p0["y"] - p1["y"])), p0
+
+        box = page.locator("canvas.map").first.bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        d0, _ = spread()
+        page.mouse.move(cx, cy)
+        page.mouse.wheel(0, -400)
+        page.wait_for_function("d => +document.querySelector('canvas.map').dataset.draws > d", arg=after[0]["draws"])
+        d1, p1 = spread()
+        assert d1 > 1.5 * d0, (d0, d1)
+        page.mouse.down()
+        page.mouse.move(cx + 80, cy + 30, steps=4)
+        page.mouse.up()
+        _, p2 = spread()
+        assert abs(p2["x"] - p1["x"] - 80) < 1 and abs(p2["y"] - p1["y"] - 30) < 1, (p1, p2)
+        assert canvas_state(page)[0]["selected"] == after[0]["selected"], "a drag selects nothing"
+        page.click("#reset")
+
+        # 5. clicking a word in the first map selects and highlights it in every map
         word = page.evaluate("""() => { const e = window.w2vExplorer, ps = e.words.map(w => e.position(0, w));
             let best = 0, far = -1;   // the word farthest from any other on map 0: one click picks it alone
             for (let i = 0; i < ps.length; i++) { let d = Infinity;
@@ -238,6 +259,7 @@ def check_page(html: Path, models: list[Path], queries: list[str], analogy: tupl
             assert r > 180 and g < 90 and bl < 90, f"map {names[k]}: {word} not drawn in the selection colour"
         report["selected"] = word
         if screenshot is not None:
+            page.mouse.move(1, 1)  # no hover tooltip in the picture
             page.screenshot(path=str(screenshot), full_page=True)
         assert not problems, problems
     return report
@@ -258,7 +280,8 @@ def test_page_in_chromium_matches_w2v_neighbors(tmp_path, bits):
     models = make_models(tmp_path)
     out = tmp_path / "explorer.html"
     proc = subprocess.run([sys.executable, "-m", "w2v.explore", *map(str, models), "--out", str(out), "--words", "300",
-                           "--bits", str(bits), "--quiet"], capture_output=True, text=True, env=ENV, timeout=300)
+                           "--bits", str(bits), "--tsne-iter", "250", "--quiet"],
+                          capture_output=True, text=True, env=ENV, timeout=300)
     assert proc.returncode == 0, proc.stderr
     shot = tmp_path / "explorer.png"
     report = check_page(out, models, ["man", "king", "w20", "w57", "w199"], ("man", "king", "woman"), shot)

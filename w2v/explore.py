@@ -21,7 +21,8 @@ text8like at dim 100 the cosines move by 0.00004 on average with 12 bits (0.0007
 swap near-tied neighbours often); 10,000 words at dim 100 take about 2.3 MB (1.6 MB with 8 bits).
 
 The map coordinates are uint16 in the unit square. t-SNE runs on the 50 leading principal components of
-the unit vectors (Barnes-Hut, PCA initialisation, ``--tsne-iter`` iterations); it dominates the time.
+the unit vectors (Barnes-Hut, PCA initialisation, learning rate n/12, ``--tsne-iter`` iterations); it
+dominates the time.
 """
 
 from __future__ import annotations
@@ -157,8 +158,10 @@ def tsne_2d(unit: np.ndarray, cfg: ExploreConfig) -> np.ndarray:
     n = len(unit)
     x = pca_2d(unit, min(50, unit.shape[1], n)).astype(np.float32)
     perplexity = min(cfg.perplexity, max(1.0, (n - 1) / 3.0))
-    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", learning_rate="auto", max_iter=cfg.tsne_iter,
-                random_state=cfg.seed, method="barnes_hut", n_jobs=os.cpu_count())
+    # Learning rate n / 12 (Belkina et al. 2019; scikit-learn's "auto" is 4 times smaller): on 10,000 text8like
+    # words, 500 iterations then reach a lower KL divergence than "auto" does in 1,000, in under half the time.
+    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", learning_rate=max(n / 12.0, 50.0),
+                max_iter=cfg.tsne_iter, random_state=cfg.seed, method="barnes_hut", n_jobs=os.cpu_count())
     return tsne.fit_transform(x).astype(np.float64)
 
 
@@ -243,7 +246,7 @@ def page_data(models: Sequence[PathLike | Vectors], names: Sequence[str] | None 
         "words": words, "counts": [int(c) for c in tables[0].counts[rows[0]]],
         "requested": cfg.words, "note": note, "topn": cfg.topn, "layouts": layouts,
         "tsne": {"perplexity": min(cfg.perplexity, max(1.0, (len(words) - 1) / 3.0)), "iterations": cfg.tsne_iter,
-                 "seed": cfg.seed} if "tsne" in layouts else None,
+                 "learning_rate": max(len(words) / 12.0, 50.0), "seed": cfg.seed} if "tsne" in layouts else None,
         "models": out_models, "timings": timings,
     }
 
