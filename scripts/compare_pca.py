@@ -11,7 +11,8 @@
    log(1 + count) rows (``DIR/pca``). All are ordinary model directories.
 3. Compares SGNS, SVD and PCA (:func:`w2v.compare.compare`) and writes ``DIR/report.md``,
    ``DIR/compare.json`` and PNG plots: ``projections.png`` (word groups in 2-D per method),
-   ``spectrum.png`` (singular values) and ``overlap.png`` (neighbour-overlap distributions).
+   ``spectrum.png`` (singular values) and ``overlap.png`` (neighbour-overlap distributions), and
+   ``DIR/explorer.html``, the three tables side by side in one self-contained page (:mod:`w2v.explore`).
 
 Training or factorizing text8like uses both cores for minutes: run it under
 ``flock /tmp/w2v-heavy.lock`` on a shared machine.
@@ -236,6 +237,12 @@ the {s['pair_words']:,} most frequent words.
 ## Most different neighbourhoods
 {chr(10).join(different)}
 
+## Explorer
+
+[explorer.html](explorer.html) shows the three tables side by side ({info['explore']}): maps (PCA, t-SNE),
+a word's neighbours in each table and their overlap, analogies. One self-contained file: open it in any
+browser, offline.
+
 ## Pictures
 
 ![word groups](projections.png)
@@ -266,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eig", type=float, default=0.5, help="eigenvalue weighting of the main SVD table")
     p.add_argument("--n-words", type=int, default=1000, help="words for the neighbour overlap")
     p.add_argument("--threads", type=int, default=None, help="threads for training and counting")
+    p.add_argument("--explore-words", type=int, default=10_000,
+                   help="words in the explorer page explorer.html (0: no page)")
     add_quiet(p, "no progress messages")
     return p
 
@@ -279,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         raise W2VError(f"corpus not found: {corpus}")
     if out.exists() and not out.is_dir():
         raise W2VError(f"--out {out} exists and is not a directory")
+    if args.explore_words < 0 or args.explore_words == 1:
+        raise W2VError(f"--explore-words must be 0 (no page) or at least 2, got {args.explore_words}")
     progress = not args.quiet
 
     # 1. SGNS
@@ -359,6 +370,16 @@ def main(argv: list[str] | None = None) -> int:
             "n": n, "cooc_nnz": int(svd_cfg["cooc_nnz"]), "cooc_seconds": cooc_seconds, "cds": args.cds,
             "neg": args.neg, "dim": args.dim, "svd_seconds": svd_seconds, "eig": args.eig,
             "pca_seconds": pca_info["pca_seconds"], "total_seconds": time.perf_counter() - t_start}
+    info["explore"] = "not written (--explore-words 0)"
+    if args.explore_words:
+        from w2v.explore import write_page
+
+        _log("explorer page ...", args.quiet)
+        page = write_page([sgns_dir, out / "svd", out / "pca"], out / "explorer.html", names=list(tables),
+                          progress=progress, words=args.explore_words)
+        info["total_seconds"] = time.perf_counter() - t_start
+        info["explore"] = (f"{page['words']:,} words, {page['bytes'] / 1e6:.1f} MB, built in {page['seconds']:.0f} s"
+                           + (f"; {page['note']}" if page["note"] else ""))
     write_report(out, result, variant_scores, info)
     if not args.quiet:
         print(format_table(result))

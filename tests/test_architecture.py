@@ -26,7 +26,7 @@ LAYERS = [
     {"resume", "config"},
     {"cooc", "ppmi", "cluster"},
     {"train", "svd"},
-    {"evaluate", "export", "neighbors", "layers"},
+    {"evaluate", "export", "neighbors", "layers", "explore"},
     {"pooling"},
     {"compare", "supervised"},
     {"classify"},

@@ -126,8 +126,10 @@ def test_compare_pca_script_end_to_end(planted_corpus, tmp_path):
     assert proc.returncode == 0, proc.stderr
     for name in ("sgns", "svd", "svd-eig0", "svd-eig1", "svd-wc", "pca"):
         assert (out / name / "embeddings.npy").is_file()
-    for name in ("report.md", "compare.json", "projections.png", "spectrum.png", "overlap.png"):
+    for name in ("report.md", "compare.json", "projections.png", "spectrum.png", "overlap.png", "explorer.html"):
         assert (out / name).stat().st_size > 0
     res = json.loads((out / "compare.json").read_text())
     assert [m["name"] for m in res["models"]] == ["sgns", "svd", "pca"] and len(res["pairs"]) == 3
     assert "| sgns vs svd |" in (out / "report.md").read_text()
+    assert "[explorer.html](explorer.html)" in (out / "report.md").read_text()
+    assert '"name":"pca"' in (out / "explorer.html").read_text()

@@ -11,12 +11,14 @@ Malformed input (wrong counts, truncated binary, bad numbers, duplicate words) r
 :class:`~w2v.errors.W2VError` naming the line or byte offset; nothing is loaded partially.
 
 Command line: ``python -m w2v.formats SRC DST`` converts between a w2v model directory and
-word2vec text/binary files (and reads GloVe).
+word2vec text/binary files (and reads GloVe); ``--to projector`` writes the files TensorFlow's
+Embedding Projector loads (:func:`write_projector`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import mmap
 import os
 import sys
@@ -27,7 +29,7 @@ import numpy as np
 
 from .cli import add_quiet, parser, run_cli
 from .errors import W2VError
-from .outdir import atomic_path, check_output_dir
+from .outdir import atomic_path, check_output_dir, save_text
 from .safety import check_finite_rows, check_memory, check_not_input, probe_writable, remove_stale
 from .vectors import Vectors
 
@@ -294,6 +296,39 @@ def write_word2vec(
                 out.write((word + " " + " ".join(str(v) for v in row) + "\n").encode("utf-8"))
 
 
+#: The files :func:`write_projector` writes (an output directory holding only these may be rewritten).
+PROJECTOR_FILES = ("tensors.tsv", "metadata.tsv", "projector_config.pbtxt", "projector_config.json")
+PROJECTOR_KIND = "an Embedding Projector export"
+
+
+def write_projector(directory: PathLike, vectors: Vectors, force: bool = False) -> Path:
+    """Write the table as TensorFlow Embedding Projector files into ``directory``; returns it.
+
+    ``tensors.tsv`` (one row of tab-separated float32 values a word, each exact: ``%.9g``),
+    ``metadata.tsv`` (a ``word<TAB>count`` header, then one line a word, same order), and the configs
+    that point to them: ``projector_config.pbtxt`` (TensorBoard: ``tensorboard --logdir DIRECTORY``) and
+    ``projector_config.json`` (a standalone projector); at projector.tensorflow.org use "Load" with the
+    two TSV files. Each file is written atomically. The directory must be missing, empty or a previous
+    export, unless ``force``; words holding a tab or a line break cannot be written to a TSV line.
+    """
+    directory = check_output_dir(directory, force, "--out", allowed=PROJECTOR_FILES, kind=PROJECTOR_KIND)
+    check_finite_rows(vectors.matrix, vectors.words, f"vectors for {directory}")
+    for w in vectors.words:
+        if any(ch in w for ch in "\t\n\r"):
+            raise W2VError(f"word {w!r} holds a tab or a line break; the projector's TSV files cannot store it")
+    name = Path(os.path.abspath(directory)).name or "w2v"
+    with atomic_path(directory / "tensors.tsv") as tmp:
+        np.savetxt(tmp, np.asarray(vectors.matrix, dtype=np.float32), fmt="%.9g", delimiter="\t", encoding="utf-8")
+    save_text(directory / "metadata.tsv",
+              "word\tcount\n" + "".join(f"{w}\t{int(c)}\n" for w, c in zip(vectors.words, vectors.counts)))
+    save_text(directory / "projector_config.pbtxt", "embeddings {\n  tensor_name: " + json.dumps(name)
+              + '\n  tensor_path: "tensors.tsv"\n  metadata_path: "metadata.tsv"\n}\n')
+    save_text(directory / "projector_config.json", json.dumps({"embeddings": [{
+        "tensorName": name, "tensorShape": [len(vectors), vectors.dim], "tensorPath": "tensors.tsv",
+        "metadataPath": "metadata.tsv"}]}, indent=2) + "\n")
+    return directory
+
+
 def read_vector_file(path: PathLike, binary: bool | None = None) -> Vectors:
     """Read a word2vec text/binary file (first line ``V dim``; ``binary=None`` detects which) or, for any
     other first line, a GloVe text file. Use :func:`load`, which also takes model directories."""
@@ -349,7 +384,8 @@ def _format_from_suffix(path: Path) -> str:
 
 def save_vectors(vectors: Vectors, path: PathLike, fmt: str | None = None, c_style: bool = False,
                  force: bool = False) -> str:
-    """Save to ``fmt`` = ``"model"`` (directory), ``"text"`` or ``"binary"`` (word2vec); returns the format.
+    """Save to ``fmt`` = ``"model"`` (directory), ``"text"`` or ``"binary"`` (word2vec), or ``"projector"``
+    (a directory of Embedding Projector files, :func:`write_projector`); returns the format.
 
     Without ``fmt``: ``.bin`` → binary, ``.txt``/``.vec``/``.w2v`` → text, otherwise a model directory.
     """
@@ -360,8 +396,10 @@ def save_vectors(vectors: Vectors, path: PathLike, fmt: str | None = None, c_sty
         vectors.save(path, {"source": "w2v.formats"}, force=force)
     elif fmt in ("text", "binary"):
         write_word2vec(path, vectors.matrix, vectors.words, binary=fmt == "binary", c_style=c_style)
+    elif fmt == "projector":
+        write_projector(path, vectors, force=force)
     else:
-        raise W2VError(f"unknown output format {fmt!r}; use model, text or binary")
+        raise W2VError(f"unknown output format {fmt!r}; use model, text, binary or projector")
     return fmt
 
 
@@ -372,8 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(detected)")
     p.add_argument("dst", nargs="?", help=argparse.SUPPRESS)  # the old positional spelling of --out
     p.add_argument("--out", help="output: a directory, or a word2vec file (required)")
-    p.add_argument("--to", choices=["model", "text", "binary"], default=None,
-                   help="output format (default: from DST's suffix: .bin binary, .txt/.vec text, else model)")
+    p.add_argument("--to", choices=["model", "text", "binary", "projector"], default=None,
+                   help="output format (default: from DST's suffix: .bin binary, .txt/.vec text, else model); "
+                   "projector: a directory of TensorFlow Embedding Projector files (tensors.tsv, metadata.tsv)")
     p.add_argument("--c-style", action="store_true",
                    help="write exactly like word2vec C (newline after binary entries, '%%lf ' text values)")
     add_quiet(p, "print nothing on success")
@@ -395,6 +434,10 @@ def main(argv: list[str] | None = None) -> int:
         if dst.exists() and not dst.is_dir():
             raise W2VError(f"{dst} exists and is not a directory; pass --to text/binary or another DST")
         check_output_dir(dst, args.force, "--out")
+    elif fmt == "projector":
+        if dst.exists() and not dst.is_dir():
+            raise W2VError(f"{dst} exists and is not a directory; --to projector writes a directory")
+        check_output_dir(dst, args.force, "--out", allowed=PROJECTOR_FILES, kind=PROJECTOR_KIND)
     else:
         if dst.is_dir():
             raise W2VError(f"--out {dst} is a directory; give a file name for --to {fmt}")

@@ -156,18 +156,19 @@ def read_vocab(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
 # -- a model directory, replaced whole or not at all -------------------------------------------------
 
 
-def foreign_files(path: str | os.PathLike) -> list[str]:
-    """Names in directory ``path`` that are not part of a w2v model (nor a w2v temporary file).
+def foreign_files(path: str | os.PathLike, allowed: Sequence[str] = MODEL_FILES) -> list[str]:
+    """Names in directory ``path`` that are not part of a w2v model (or not in ``allowed``, the files of
+    another w2v output) nor a w2v temporary file.
 
-    Files with a model file's name count as foreign too when the directory is not recognised as a
-    model by its content (:func:`is_model_dir`): a name proves nothing.
+    For a model directory, files with a model file's name count as foreign too when the directory is
+    not recognised as a model by its content (:func:`is_model_dir`): a name proves nothing.
     """
     path = Path(path)
     if not path.is_dir():
         return []
     names = [e.name for e in path.iterdir() if not _OURS.match(e.name)]
-    other = sorted(n for n in names if n not in MODEL_FILES)
-    if other or not names or _written_by_w2v(path):
+    other = sorted(n for n in names if n not in allowed)
+    if other or not names or allowed is not MODEL_FILES or _written_by_w2v(path):
         return other
     return sorted(names)
 
@@ -245,24 +246,26 @@ def _count_words(path: Path, limit: int) -> int:
     return n
 
 
-def check_output_dir(out: str | os.PathLike, force: bool = False, option: str = "--out") -> Path:
+def check_output_dir(out: str | os.PathLike, force: bool = False, option: str = "--out",
+                     allowed: Sequence[str] = MODEL_FILES, kind: str = "a w2v model") -> Path:
     """Refuse, before any work, an output directory that cannot or must not be written.
 
     It must not be a file or lie under one, must be writable (a probe file is created and removed in
     it or its closest existing ancestor), and, unless ``force``, must be missing, empty or a w2v
     model directory: a directory holding other files is refused so that nothing of the user's is
-    overwritten. Returns ``out`` as a :class:`~pathlib.Path`.
+    overwritten. Another kind of output directory passes its own file names as ``allowed`` and its
+    name as ``kind``. Returns ``out`` as a :class:`~pathlib.Path`.
     """
     out = Path(out)
     if os.path.lexists(out) and not out.is_dir():
         raise W2VError(f"{option} {out} exists and is not a directory")
     probe_writable(out, option)
     if not force:
-        other = foreign_files(out)
+        other = foreign_files(out, allowed)
         if other:
             shown = ", ".join(other[:3]) + (f" and {len(other) - 3} more" if len(other) > 3 else "")
-            raise W2VError(f"{option} {out} is a non-empty directory that is not a w2v model (it holds {shown}); "
-                           "choose another directory, or pass --force to write the model files into it")
+            raise W2VError(f"{option} {out} is a non-empty directory that is not {kind} (it holds {shown}); "
+                           f"choose another directory, or pass --force to write the {kind.split()[-1]} files into it")
     return out
 
 
