@@ -31,7 +31,6 @@ About 2 minutes on a 2-core machine; ``--threads 1,2,4,8,16`` on a larger one.
 
 from __future__ import annotations
 
-import argparse
 import json
 import mmap
 import os
@@ -133,19 +132,22 @@ def table(rows: int, stride: int, offset: int = 0, huge: bool = False) -> np.nda
     return out
 
 
-def run_threads(work, n_jobs: int, threads: int) -> float:
+def run_threads(work, n_jobs: int, threads: int) -> tuple[float, float]:
     """Run ``work(j)`` for every job j on ``threads`` threads pulling jobs in order, as the trainer
-    does; returns the wall time."""
+    does; returns the wall time and the CPU time the threads got (less sensitive to other tenants)."""
     it = iter(range(n_jobs))
     lock = threading.Lock()
+    cpu = []
 
     def worker() -> None:
+        t = time.thread_time()
         while True:
             with lock:
                 j = next(it, None)
             if j is None:
-                return
+                break
             work(j)
+        cpu.append(time.thread_time() - t)
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
     t = time.perf_counter()
@@ -153,7 +155,7 @@ def run_threads(work, n_jobs: int, threads: int) -> float:
         th.start()
     for th in pool:
         th.join()
-    return time.perf_counter() - t
+    return time.perf_counter() - t, sum(cpu)
 
 
 class Setup:
@@ -222,16 +224,20 @@ def check_stream(s: Setup) -> None:
         rp = replay_job(syn0, syn1, SETTINGS["dim"], s.ids, s.starts, a, b, s.keep, s.alias_prob, s.alias_idx,
                         SETTINGS["window"], SETTINGS["negative"], cbow, True, True, 0, 0.0)
         if pairs != rp:
-            raise SystemExit(f"replay stream differs from train_job's ({'cbow' if cbow else 'sg'}: {rp} vs {pairs} pairs)")
+            raise SystemExit(f"replay stream differs from train_job's ({'cbow' if cbow else 'sg'}: "
+                             f"{rp} vs {pairs} pairs)")
 
 
-def best(s: Setup, make, threads: int, repeats: int) -> float:
-    """Corpus words/s of the fastest of ``repeats`` runs (tables made fresh before each, untimed)."""
-    times = []
+def best(s: Setup, threads: int, repeats: int, make, cbow: bool, fresh: dict | None = None, **kw) -> tuple:
+    """``(corpus words/s, corpus words per CPU-second)`` of the fastest of ``repeats`` runs of
+    ``make(s, cbow, syn0, syn1, **kw)``'s work, tables made by ``s.fresh(**fresh)`` before each, untimed."""
+    walls, cpus = [], []
     for _ in range(repeats):
-        work, n_jobs = make()
-        times.append(run_threads(work, n_jobs, threads))
-    return s.tokens / min(times)
+        work, n_jobs = make(s, cbow, *s.fresh(**(fresh or {})), **kw)
+        wall, cpu = run_threads(work, n_jobs, threads)
+        walls.append(wall)
+        cpus.append(cpu)
+    return s.tokens / min(walls), s.tokens / min(cpus)
 
 
 def load() -> str:
@@ -262,13 +268,14 @@ def main(argv: list[str] | None = None) -> int | None:
         cbow = mode == "cbow"
         for t in threads:
             r = {"mode": mode, "threads": t, "load_before": load()}
-            r["kernel"] = best(s, lambda: kernel_work(s, cbow, *s.fresh()), t, args.repeats)
-            r["memory"] = best(s, lambda: replay_work(s, cbow, *s.fresh(), True), t, args.repeats)
-            r["stream"] = best(s, lambda: replay_work(s, cbow, *s.fresh(rows=1), False), t, args.repeats)
-            r["stream_nodraw"] = best(s, lambda: replay_work(s, cbow, *s.fresh(rows=1), False, False), t,
-                                      args.repeats)
-            r["arith"] = best(s, lambda: kernel_work(s, cbow, *s.fresh(rows=FOLD), folded=True), t, args.repeats)
-            r["kernel_huge"] = best(s, lambda: kernel_work(s, cbow, *s.fresh(huge=True)), t, args.repeats)
+            runs = {"kernel": (kernel_work, {}, {}),
+                    "memory": (replay_work, {}, {"touch": True}),
+                    "stream": (replay_work, {"rows": 1}, {"touch": False}),
+                    "stream_nodraw": (replay_work, {"rows": 1}, {"touch": False, "draws": False}),
+                    "arith": (kernel_work, {"rows": FOLD}, {"folded": True}),
+                    "kernel_huge": (kernel_work, {"huge": True}, {})}
+            for key, (make, fresh, kw) in runs.items():
+                r[key], r[key + "_cpu"] = best(s, t, args.repeats, make, cbow, fresh, **kw)
             r["load_after"] = load()
             bound = min(r["memory"], r["arith"])
             print(f"{mode:4s} {t:2d} thr  kernel {r['kernel'] / 1e3:6.0f}k  memory-only {r['memory'] / 1e3:6.0f}k  "
@@ -276,6 +283,7 @@ def main(argv: list[str] | None = None) -> int | None:
                   f"(no draws {r['stream_nodraw'] / 1e3:6.0f}k)  kernel/memory {r['kernel'] / r['memory']:.2f}  "
                   f"kernel/min(memory,arith) {r['kernel'] / bound:.2f}  kernel on huge pages "
                   f"{r['kernel_huge'] / 1e3:6.0f}k  load {r['load_after']}", flush=True)
+            print("          per CPU-second: " + "  ".join(f"{k} {r[k + '_cpu'] / 1e3:.0f}k" for k in runs), flush=True)
             rows.append(r)
         for a, b in zip(threads, threads[1:]):
             ra, rb = [x for x in rows if x["mode"] == mode and x["threads"] in (a, b)]
@@ -289,10 +297,11 @@ def main(argv: list[str] | None = None) -> int | None:
         for mode in modes:
             for t in threads[:2]:
                 for name, stride, offset, huge in variants:
-                    wps = best(s, lambda: replay_work(s, mode == "cbow", *s.fresh(stride, offset, huge), True), t,
-                               args.repeats)
-                    layout.append({"mode": mode, "threads": t, "layout": name, "memory": wps})
-                    print(f"layout {mode:4s} {t:2d} thr  {name:38s} memory-only {wps / 1e3:6.0f}k", flush=True)
+                    wps, cpu = best(s, t, args.repeats, replay_work, mode == "cbow",
+                                    {"stride": stride, "offset": offset, "huge": huge}, touch=True)
+                    layout.append({"mode": mode, "threads": t, "layout": name, "memory": wps, "memory_cpu": cpu})
+                    print(f"layout {mode:4s} {t:2d} thr  {name:38s} memory-only {wps / 1e3:6.0f}k  "
+                          f"per CPU-s {cpu / 1e3:6.0f}k", flush=True)
     print(f"total {time.perf_counter() - t0:.0f}s, load {load()}")
     if args.json:
         Path(args.json).write_text(json.dumps({"tokens": s.tokens, "V": s.V, "settings": SETTINGS, "rows": rows,
