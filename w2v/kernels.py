@@ -333,8 +333,9 @@ def train_job(
                 _prefetch_row(syn1, buf[i + 1])
                 for d in range(1, negative + 1):
                     _prefetch_row(syn1, ahead[d])
-                # the one input row that enters the window (the others were touched just now)
-                _prefetch_row(syn0, buf[min(n - 1, i + 1 + reduced)])
+                # the input rows entering the window (those up to i + r were touched just now)
+                for j in range(i + r + 1, min(n, i + 2 + reduced)):
+                    _prefetch_row(syn0, buf[j])
             m = 0
             for j in range(max(0, i - r), min(n, i + r + 1)):
                 if j != i:
