@@ -26,9 +26,10 @@ Speeds are corpus words per second (the prefix's raw tokens / time), the best of
 (a bound is best measured by the fastest run on a loaded machine). Run under the benchmark lock:
 
     flock /tmp/w2v-bench.lock python benchmarks/roofline.py [--corpus ../shared/corpora/text8like]
-        [--tokens 1500000] [--threads 1,2] [--modes sg,cbow] [--repeats 3] [--json out.json]
+        [--tokens 1000000] [--threads 1,2] [--modes sg,cbow] [--repeats 2] [--json out.json]
 
-About 2 minutes on a 2-core machine; ``--threads 1,2,4,8,16`` on a larger one.
+The layout sweep runs at the first thread count only. About 1.5 minutes on a quiet 2-core machine;
+``--threads 1,2,4,8,16`` on a larger one.
 """
 
 from __future__ import annotations
@@ -274,10 +275,10 @@ def load() -> str:
 def main(argv: list[str] | None = None) -> int | None:
     p = parser("benchmarks/roofline.py", __doc__)
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
-    p.add_argument("--tokens", type=int, default=1_500_000, help="corpus prefix replayed (raw tokens)")
+    p.add_argument("--tokens", type=int, default=1_000_000, help="corpus prefix replayed (raw tokens)")
     p.add_argument("--threads", default="1,2", help="thread counts, comma-separated")
     p.add_argument("--modes", default="sg,cbow")
-    p.add_argument("--repeats", type=int, default=3, help="best of this many runs per number")
+    p.add_argument("--repeats", type=int, default=2, help="best of this many runs per number")
     p.add_argument("--no-layout", action="store_true", help="skip the table-layout measurements")
     p.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "w2v-roofline"),
                    help="where the corpus is encoded")
@@ -325,7 +326,7 @@ def main(argv: list[str] | None = None) -> int | None:
                     ("stride 112 (448 B rows, all aligned)", 112, 0, False), ("stride 128 (512 B)", 128, 0, False),
                     ("stride 100, huge pages", 100, 0, True), ("stride 112, huge pages", 112, 0, True)]
         for mode in modes:
-            for t in threads[:2]:
+            for t in threads[:1]:
                 for name, stride, offset, huge in variants:
                     wps, cpu = best(s, t, args.repeats, replay_work, mode == "cbow",
                                     {"stride": stride, "offset": offset, "huge": huge}, touch=True)
