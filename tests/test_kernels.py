@@ -187,3 +187,10 @@ def test_eval_loss_matches_oracle_and_updates_nothing(cbow):
     assert np.array_equal(syn0, before[0]) and np.array_equal(syn1, before[1])
     again = kernels.eval_loss(syn0, syn1, ids, starts, keep, alias_prob, alias_idx, 3, 5, cbow, 7)
     assert again == kernels.eval_loss(syn0, syn1, ids, starts, keep, alias_prob, alias_idx, 3, 5, cbow, 7)
+
+
+def test_log1p_polynomial_is_relatively_exact_on_the_unit_interval():
+    # the loss's log1p(exp(-|f|)) term: relative error must stay tiny down to e -> 0 (saturated scores)
+    e = np.concatenate([np.linspace(0.0, 1.0, 20001), np.geomspace(1e-300, 1.0, 2000)])
+    got = np.array([kernels._log1p_unit(x) for x in e])
+    np.testing.assert_allclose(got, np.log1p(e), rtol=5e-8, atol=0)

@@ -17,7 +17,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -65,19 +68,23 @@ def _draw(state, alias_prob, alias_idx):
     return np.int64(alias_idx[k])
 
 
-_LOG1P_SIZE = 4096
-# log1p(e) for e in [0, 1] at 4097 points; linear interpolation is exact to 1e-8.
-_LOG1P_TABLE = np.log1p(np.linspace(0.0, 1.0, _LOG1P_SIZE + 1))
-
-
 @njit(inline="always", fastmath=True)
 def _log1p_unit(e):
-    # log1p(e) for e in [0, 1] from the interpolated table: a libm log1p costs more than
-    # the rest of a pair's arithmetic.
-    x = e * _LOG1P_SIZE
-    i = min(np.int64(x), _LOG1P_SIZE - 1)
-    lo = _LOG1P_TABLE[i]
-    return lo + (x - i) * (_LOG1P_TABLE[i + 1] - lo)
+    # log1p(e) for e in [0, 1] as e * q(e), q a degree-8 least-squares fit of log1p(e) / e at
+    # Chebyshev nodes: relative error under 3.1e-8 on the whole interval (so exact for tiny e too).
+    # Nine independent-of-data FMAs pipeline across pairs; the 4097-point table it replaces (a
+    # float->int conversion and two dependent loads per pair) made the loss cost 20 % of skip-gram's
+    # arithmetic (benchmarks/RESULTS.md, issue 20).
+    q = 0.005253457797985584
+    q = q * e - 0.029588507397970067
+    q = q * e + 0.07836166802902211
+    q = q * e - 0.13674769706570364
+    q = q * e + 0.1911143108113822
+    q = q * e - 0.24844369892621015
+    q = q * e + 0.33319271342518864
+    q = q * e - 0.49999501516787487
+    q = q * e + 0.9999999705406563
+    return e * q
 
 
 @njit(inline="always", fastmath=True)
@@ -194,6 +201,48 @@ def cbow_window(syn0, syn1, center, contexts, targets, alpha, grads, hidden, neu
     return nll, pairs
 
 
+@intrinsic
+def _prefetch(typingctx, table, row, col):
+    """Ask the CPU to bring the cache line of ``table[row, col]`` in, for writing (LLVM's prefetch:
+    no fault, no wait). numba has no prefetch of its own."""
+    sig = types.void(table, row, col)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        r = context.cast(builder, args[1], signature.args[1], types.intp)
+        c = context.cast(builder, args[2], signature.args[2], types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [r, c])
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        # (address, 1 = for a write, 3 = keep in all cache levels, 1 = data)
+        builder.call(fn, [builder.bitcast(ptr, cgutils.voidptr_t), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(inline="always")
+def _prefetch_row(table, row):
+    # Every cache line of a row: one address per 64 bytes from its start (a 400-byte row spans 7 lines
+    # whatever its alignment, and 7 addresses 64 bytes apart from its first float cover them).
+    for c in range(0, table.shape[1], 16):
+        _prefetch(table, row, c)
+
+
+@njit(inline="always")
+def _draw_ahead(state, window, negative, alias_prob, alias_idx, targets):
+    """The next centre word's reduced window and noise words, in the order train_job has always drawn
+    them (so the stream is unchanged, only drawn one centre word early). Returns ``(reduced, state)``."""
+    state = _next(state)
+    reduced = window - _below(state, window)  # 1 .. window
+    for d in range(1, negative + 1):
+        state = _next(state)
+        targets[d] = _draw(state, alias_prob, alias_idx)
+    return reduced, state
+
+
 @njit(inline="always")
 def _subsample(ids, a, b, keep_prob, buf, state):
     """Copy the words of ``ids[a:b]`` that word2vec's subsampling keeps into ``buf``; returns
@@ -232,6 +281,7 @@ def train_job(
     buf = np.empty(max_len, dtype=np.int32)
     contexts = np.empty(2 * window, dtype=np.int32)
     targets = np.empty(negative + 1, dtype=np.int32)
+    ahead = np.empty(negative + 1, dtype=np.int32)  # the next centre word's noise words
     grads = np.zeros(negative + 1, dtype=np.float32)
     hidden = np.zeros((1, dim), dtype=np.float32)
     neu1e = np.zeros(dim, dtype=np.float32)
@@ -246,36 +296,58 @@ def train_job(
         n, state = _subsample(ids, a, b, keep_prob, buf, state)
         words_done += b - a
         trained += n
+        if not (cbow or shared_negatives):
+            # word2vec's per-pair noise words: a fresh set for each (centre, context) pair.
+            for i in range(n):
+                center = buf[i]
+                state = _next(state)
+                reduced = window - _below(state, window)  # 1 .. window
+                lo, hi = max(0, i - reduced), min(n, i + reduced + 1)
+                targets[0] = center
+                for j in range(lo, hi):
+                    if j != i:
+                        for d in range(1, negative + 1):
+                            state = _next(state)
+                            targets[d] = _draw(state, alias_prob, alias_idx)
+                        contexts[0] = buf[j]
+                        loss, q = sg_window(syn0, syn1, center, contexts[:1], targets, lr, grads, neu1e)
+                        nll += loss
+                        pairs += q
+            continue
+        if n <= 1:  # no context: a lone word's reduced window is drawn (and wasted), no noise words
+            if n == 1:
+                state = _next(state)
+            continue
+        # One set of noise words per centre word. The rows a centre word will touch are random
+        # across two 27 MB tables (text8): each centre word's window and noise words are drawn one
+        # centre word early and their rows prefetched, so the loads overlap the current word's
+        # arithmetic instead of stalling it (benchmarks/RESULTS.md, issue 20).
+        reduced, state = _draw_ahead(state, window, negative, alias_prob, alias_idx, ahead)
         for i in range(n):
             center = buf[i]
-            state = _next(state)
-            reduced = window - _below(state, window)  # 1 .. window
+            r = reduced
+            for d in range(1, negative + 1):
+                targets[d] = ahead[d]
+            if i + 1 < n:
+                reduced, state = _draw_ahead(state, window, negative, alias_prob, alias_idx, ahead)
+                _prefetch_row(syn1, buf[i + 1])
+                for d in range(1, negative + 1):
+                    _prefetch_row(syn1, ahead[d])
+                # the input rows entering the window (those up to i + r were touched just now)
+                for j in range(i + r + 1, min(n, i + 2 + reduced)):
+                    _prefetch_row(syn0, buf[j])
             m = 0
-            for j in range(max(0, i - reduced), min(n, i + reduced + 1)):
+            for j in range(max(0, i - r), min(n, i + r + 1)):
                 if j != i:
                     contexts[m] = buf[j]
                     m += 1
-            if m == 0:
-                continue
             targets[0] = center
-            if cbow or shared_negatives:
-                for d in range(1, negative + 1):
-                    state = _next(state)
-                    targets[d] = _draw(state, alias_prob, alias_idx)
-                if cbow:
-                    loss, q = cbow_window(syn0, syn1, center, contexts[:m], targets, lr, grads, hidden, neu1e)
-                else:
-                    loss, q = sg_window(syn0, syn1, center, contexts[:m], targets, lr, grads, neu1e)
-                nll += loss
-                pairs += q
+            if cbow:
+                loss, q = cbow_window(syn0, syn1, center, contexts[:m], targets, lr, grads, hidden, neu1e)
             else:
-                for j in range(m):
-                    for d in range(1, negative + 1):
-                        state = _next(state)
-                        targets[d] = _draw(state, alias_prob, alias_idx)
-                    loss, q = sg_window(syn0, syn1, center, contexts[j:j + 1], targets, lr, grads, neu1e)
-                    nll += loss
-                    pairs += q
+                loss, q = sg_window(syn0, syn1, center, contexts[:m], targets, lr, grads, neu1e)
+            nll += loss
+            pairs += q
     return nll, pairs, words_done, trained
 
 
