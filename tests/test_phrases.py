@@ -250,3 +250,28 @@ def test_bad_tables(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "w2v.phrases", "apply", str(bad), str(corpus), "--out",
                            str(tmp_path / "x.txt")], capture_output=True, text=True, env=ENV)
     assert proc.returncode == 2 and "is not a phrase table" in proc.stderr and not (tmp_path / "x.txt").exists()
+
+
+def test_evaluate_phrase_analogies_by_name(tmp_path):
+    from w2v.evaluate import bundled, read_analogies
+    from w2v.vectors import Vectors
+
+    sections = read_analogies(bundled("questions-phrases.txt"))
+    assert sum(len(q) for _, q in sections) == 3218 and len(sections) == 5
+    words = sorted({w.lower() for _, qs in sections for q in qs for w in q})
+    # each answer d = c + (b - a): give every word a vector so that the offsets are exact for one section
+    rng = np.random.default_rng(0)
+    vec = {w: rng.standard_normal(32) for w in words}
+    name, questions = sections[0]
+    for a, b, c, d in questions:
+        vec[b.lower()] = vec[a.lower()] + 5.0 * np.eye(32)[0]
+        vec[d.lower()] = vec[c.lower()] + 5.0 * np.eye(32)[0]
+    Vectors(np.array([vec[w] for w in words], dtype=np.float32), words).save(tmp_path / "m")
+    proc = subprocess.run([sys.executable, "-m", "w2v.evaluate", str(tmp_path / "m"), "--analogy", "phrases",
+                           "--method", "add", "--restrict", "0", "--json", "-", "--quiet"],
+                          capture_output=True, text=True, env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout)["analogy"]["phrases"]["add"]
+    assert res["questions"] == 3218 and res["coverage"] == 1.0
+    first = next(s for s in res["sections"] if s["section"] == name)
+    assert first["accuracy"] == 1.0
