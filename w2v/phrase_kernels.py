@@ -153,3 +153,19 @@ def join_pairs(ids, starts, n_words, keys, vals, out, out_starts):
             have_prev = True
     out_starts[n_starts - 1] = m
     return m
+
+
+@njit(nogil=True, cache=True)
+def render(ids, ends, arena, offsets, buf):
+    """Write the tokens ``ids`` as UTF-8 text into ``buf``: each word (bytes ``arena[offsets[w]:offsets[w+1]]``)
+    followed by a newline where ``ends`` is true (a sentence ends) and a space otherwise. Returns the bytes
+    written (``buf`` must hold them all)."""
+    pos = 0
+    for i in range(ids.shape[0]):
+        w = ids[i]
+        for j in range(offsets[w], offsets[w + 1]):
+            buf[pos] = arena[j]
+            pos += 1
+        buf[pos] = 10 if ends[i] else 32
+        pos += 1
+    return pos

@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 from .cli import add_quiet, option, parser, run_cli
 from .errors import W2VError
 from .outdir import atomic_path, save_text
-from .phrase_kernels import EMPTY, build_lookup, count_bigrams, grow_table, join_pairs
+from .phrase_kernels import EMPTY, build_lookup, count_bigrams, grow_table, join_pairs, render
 from .safety import SignalGuard, check_output_file, nearest_existing, work_dir
 from .tokenize import get as get_tokenizer
 from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, encode_corpus, select_vocab, sentence_bounds, write_kept
@@ -337,9 +337,9 @@ def _scratch(workdir: Path | None, name: str, n: int) -> np.ndarray:
 
 
 def learn_ids(ids: np.ndarray, starts: np.ndarray, words: list[str], cfg: PhraseConfig,
-              workdir: Path | None = None, progress: bool = False) -> PhraseTable:
+              workdir: Path | None = None, progress: bool = False, counts: np.ndarray | None = None) -> PhraseTable:
     """Learn a table from an id stream (``words[i]`` is id *i*; ``starts``: sentence starts, ``0`` first and
-    ``len(ids)`` last). ``words`` is extended with the phrases of all but the last pass."""
+    ``len(ids)`` last; ``counts``: how often each id occurs, if known)."""
     thresholds = cfg.thresholds()
     threads = cfg.threads or os.cpu_count() or 1
     words = list(words)
@@ -351,7 +351,8 @@ def learn_ids(ids: np.ndarray, starts: np.ndarray, words: list[str], cfg: Phrase
     for p, threshold in enumerate(tqdm(thresholds, desc="phrases", disable=None if progress else True,
                                        leave=False), start=1):
         n_words = len(words)
-        counts = np.bincount(ids, minlength=n_words).astype(np.int64)
+        if counts is None or len(counts) != n_words:
+            counts = np.bincount(ids, minlength=n_words).astype(np.int64)
         keys, pair_counts, prunes = count_pairs(ids, starts, eligible, n_words, cfg.memory, threads)
         a, b, ab, scores = choose(keys, pair_counts, counts, len(ids), n_words, cfg.scoring, threshold,
                                   cfg.min_count)
@@ -364,6 +365,7 @@ def learn_ids(ids: np.ndarray, starts: np.ndarray, words: list[str], cfg: Phrase
             ids, starts = join_ids(ids, starts, words, index, ((r.left, r.right, r.joined) for r in new),
                                    _scratch(workdir, f"pass-{p}.i32", len(ids)))
             eligible = np.concatenate([eligible, np.ones(len(words) - len(eligible), dtype=np.bool_)])
+            counts = None
     settings = {"scoring": cfg.scoring, "threshold": thresholds, "passes": len(thresholds), "min_count": cfg.min_count,
                 "tokenize": cfg.tokenize, "lowercase": cfg.lowercase, "delimiter": DELIMITER,
                 "approximate": any(x["prunes"] for x in info), "memory_mib": cfg.memory, "per_pass": info,
@@ -372,13 +374,19 @@ def learn_ids(ids: np.ndarray, starts: np.ndarray, words: list[str], cfg: Phrase
 
 
 def learn_phrases(corpus: str | os.PathLike, config: PhraseConfig | None = None, progress: bool = True,
-                  **options) -> PhraseTable:
-    """Learn a phrase table from a text corpus (file, directory or ``-``), options as :class:`PhraseConfig`."""
+                  text_out: str | os.PathLike | None = None, **options) -> PhraseTable:
+    """Learn a phrase table from a text corpus (file, directory or ``-``), options as :class:`PhraseConfig`.
+    ``text_out``: also write the corpus with the phrases joined (word2phrase's output), read only once."""
     cfg = config.validate() if config is not None else PhraseConfig.from_kwargs(**options)
-    with work_dir(kind="w2v-phrases") as work:
+    parent = nearest_existing(Path(text_out).parent) if text_out is not None else None
+    with work_dir(parent, kind="w2v-phrases") as work:
         enc = encode_corpus(corpus, work, 1, None, cfg.lowercase, _LINES, progress, cfg.threads,
                             tokenize=cfg.tokenize)
-        table = learn_ids(np.asarray(enc.ids), enc.starts, enc.vocab.words, cfg, work, progress)
+        table = learn_ids(np.asarray(enc.ids), enc.starts, enc.vocab.words, cfg, work, progress, enc.vocab.counts)
+        if text_out is not None:
+            ids, starts, words = apply_encoded(table, enc, work)
+            write_text(ids, starts, words, text_out)
+            del ids
         del enc
     table.settings = {"corpus": str(corpus), **table.settings}
     return table
@@ -458,6 +466,24 @@ def encode_phrased(corpus: str | os.PathLike, workdir: str | os.PathLike, option
 # -- phrased text --------------------------------------------------------------------------------------------
 
 
+def write_text(ids: np.ndarray, starts: np.ndarray, words: list[str], out: str | os.PathLike) -> None:
+    """Write an id stream as text (atomically): one sentence a line, tokens separated by a space."""
+    raw = [w.encode("utf-8", "surrogatepass") for w in words]
+    offsets = np.zeros(len(raw) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in raw], out=offsets[1:])
+    arena = np.frombuffer(b"".join(raw), dtype=np.uint8)
+    lengths = np.diff(offsets) + 1
+    with atomic_path(out) as tmp:
+        with open(tmp, "wb") as fh:
+            for c0 in range(0, len(ids), _CHUNK):
+                chunk = np.asarray(ids[c0:c0 + _CHUNK])
+                ends = np.zeros(len(chunk), dtype=np.bool_)
+                lo, hi = np.searchsorted(starts, [c0 + 1, c0 + len(chunk)], side="left")
+                ends[starts[lo:hi + 1][starts[lo:hi + 1] <= c0 + len(chunk)] - 1 - c0] = True
+                buf = np.empty(int(lengths[chunk].sum()), dtype=np.uint8)
+                fh.write(buf[:render(chunk, ends, arena, offsets, buf)].tobytes())
+
+
 def apply_text(table: PhraseTable, text: str | os.PathLike, out: str | os.PathLike, progress: bool = True,
                threads: int | None = None) -> dict:
     """Write ``text`` (file, directory or ``-``) with the phrases joined, one sentence (line) a line, tokens
@@ -470,14 +496,7 @@ def apply_text(table: PhraseTable, text: str | os.PathLike, out: str | os.PathLi
                             tokenize=options.tokenize)
         n_in = len(enc.ids)
         ids, starts, words = apply_encoded(table, enc, work)
-        vocab = np.array(words, dtype=object)
-        with atomic_path(out) as tmp:
-            with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-                for s in range(len(starts) - 1):
-                    for c0 in range(starts[s], starts[s + 1], 1 << 20):
-                        c1 = min(c0 + (1 << 20), starts[s + 1])
-                        fh.write(" ".join(vocab[ids[c0:c1]].tolist()))
-                        fh.write("\n" if c1 == starts[s + 1] else " ")
+        write_text(ids, starts, words, out)
         n_out = len(ids)
         del ids, enc
     return {"tokens_in": int(n_in), "tokens_out": int(n_out), "joined": int(n_in - n_out)}
@@ -492,6 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
                "'python -m w2v.phrases apply PHRASES TEXT --out FILE'.")
     p.add_argument("corpus", help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin")
     p.add_argument("--out", required=True, help="phrase table to write (text)")
+    p.add_argument("--text-out", metavar="FILE", help="also write CORPUS with the phrases joined (as word2phrase "
+                   "does; same as 'apply' afterwards, without reading the corpus twice)")
     PhraseConfig.add_arguments(p, skip=("max_sentence_length", "phrases"))
     add_quiet(p)
     return p
@@ -514,9 +535,11 @@ def main(argv: list[str] | None = None) -> int:
         return apply_main(argv[1:])
     args = build_parser().parse_args(argv)
     cfg = PhraseConfig.from_args(args)
-    check_output_file(args.out, "--out", {"corpus": None if args.corpus == "-" else args.corpus})
+    inputs = {"corpus": None if args.corpus == "-" else args.corpus}
+    check_output_file(args.out, "--out", inputs)
+    check_output_file(args.text_out, "--text-out", {**inputs, "--out": args.out})
     with SignalGuard():
-        table = learn_phrases(args.corpus, cfg, not args.quiet)
+        table = learn_phrases(args.corpus, cfg, not args.quiet, args.text_out)
         table.save(args.out)
     if not args.quiet:
         per = ", ".join(f"pass {x['pass']}: {x['phrases']:,}" for x in table.settings["per_pass"])
