@@ -14,6 +14,13 @@ nothing), and that file four times (linearity). The outputs are compared token f
 gensim exactly; w2v vs word2phrase differ only where word2phrase counts the pair across a line end.
 
     python benchmarks/phrases.py [--corpus ../shared/corpora/text8like] [--sizes 1,4] [--runs w2v,c,gensim]
+    python benchmarks/phrases.py --quality [--threads 2]
+
+``--quality``: the paper's recipe (two passes, thresholds 200 then 100, default score) by w2v and by gensim
+(``Phrases`` with the same min_count, thresholds and its default score, which uses the vocabulary size where
+word2phrase uses the token count), each phrased corpus trained by the same skip-gram (``w2v.train``
+defaults), next to the same run without phrases: phrase analogies (word2vec's questions-phrases.txt, all
+words) and Google word analogies (30,000 most frequent words, 3CosAdd), accuracy and coverage.
 """
 
 from __future__ import annotations
@@ -139,6 +146,44 @@ def same_tokens(a: Path, b: Path) -> tuple[int, int]:
     return n, diff
 
 
+def evaluate(model: Path) -> dict:
+    out = {}
+    for name, restrict in (("phrases", "0"), ("google", "30000")):
+        proc = subprocess.run([sys.executable, "-m", "w2v.evaluate", str(model), "--analogy", name, "--restrict",
+                               restrict, "--method", "add", "--json", "-", "--quiet"], capture_output=True, text=True,
+                              env=ENV, check=True)
+        res = json.loads(proc.stdout)["analogy"][name]["add"]
+        out[name] = {"accuracy": res["accuracy"], "correct": res["correct"], "answered": res["answered"],
+                     "coverage": res["coverage"]}
+    return out
+
+
+def quality(corpus: Path, work: Path, threads: int) -> list[dict]:
+    """Two-pass phrases (w2v, gensim) then skip-gram, vs no phrases: analogy accuracy and coverage."""
+    results = []
+    table = work / "q.phrases"
+    t = timed([sys.executable, "-m", "w2v.phrases", str(corpus), "--out", str(table), "--threshold", "200,100",
+               "--quiet"])
+    print(json.dumps({"phrases_w2v_learn_s": t["wall_s"]}), flush=True)
+    gensim_text = work / "gensim-phrased.txt"
+    g = timed([sys.executable, "-c", GENSIM_CHILD, str(corpus), str(gensim_text), "default", "200,100"])
+    print(json.dumps({"phrases_gensim_s": g["wall_s"], **json.loads(g["stdout"].strip().splitlines()[-1])}),
+          flush=True)
+    for name, text, extra in (("none", corpus, []), ("w2v", corpus, ["--phrases", str(table)]),
+                              ("gensim", gensim_text, [])):
+        model = work / f"model-{name}"
+        shutil.rmtree(model, ignore_errors=True)
+        r = timed([sys.executable, "-m", "w2v.train", str(text), "--out", str(model), "--threads", str(threads),
+                   "--quiet", *extra])
+        info = json.loads((model / "config.json").read_text())
+        res = {"phrases": name, "train_wall_s": r["wall_s"], "vocab": info["corpus_stats"]["vocab_size"],
+               "phrase_words": sum("_" in w for w in (model / "vocab.txt").read_text().split("\n")),
+               **evaluate(model), "load": round(os.getloadavg()[0], 2)}
+        print(json.dumps(res), flush=True)
+        results.append(res)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     p = parser("benchmarks/phrases.py", "w2v.phrases vs word2phrase vs gensim Phrases: learn + apply, same run.")
     p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus file")
@@ -146,8 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", default="w2v,w2v-2step,w2v-npmi,c,gensim", help="comma-separated runs")
     p.add_argument("--work", type=Path, default=Path("/tmp/w2v-bench-phrases"), help="scratch directory")
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
+    p.add_argument("--quality", action="store_true", help="phrases then skip-gram: analogies with and without")
+    p.add_argument("--threads", type=int, default=2, help="training threads (--quality)")
     args = p.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.quality:
+        results = quality(args.corpus, args.work, args.threads)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1) + "\n")
+        return 0
     results = []
     for copies in [int(x) for x in args.sizes.split(",")]:
         corpus = prepare(args.corpus, args.work, copies)
