@@ -1,6 +1,7 @@
 """Phrases: w2v.phrases vs word2phrase (C) vs gensim Phrases + FrozenPhrases — learn + apply, same run.
 
-Each run is its own subprocess under ``/usr/bin/time -v`` (wall time, peak RSS). Every system learns a
+Each run is its own subprocess under ``/usr/bin/time -v`` (wall time, CPU time = user + system, peak RSS;
+on a shared, overloaded machine the CPU time is the steadier measure). Every system learns a
 one-pass table and writes the corpus with its phrases joined:
 
 * ``w2v``: ``python -m w2v.phrases CORPUS --out T --text-out F`` (one read of the corpus);
@@ -75,6 +76,8 @@ def timed(cmd: list[str], cwd: Path | None = None) -> dict:
         if line.startswith("Elapsed (wall clock)"):
             parts = [float(x) for x in line.rsplit(" ", 1)[1].split(":")]
             info["wall_s"] = sum(v * 60 ** i for i, v in enumerate(reversed(parts)))
+        elif line.startswith(("User time", "System time")):
+            info["cpu_s"] = round(info.get("cpu_s", 0.0) + float(line.rsplit(" ", 1)[1]), 2)
         elif line.startswith("Maximum resident set size"):
             info["peak_gib"] = int(line.rsplit(" ", 1)[1]) / 2**20
     info["stdout"] = proc.stdout
@@ -116,6 +119,7 @@ def run(name: str, corpus: Path, work: Path) -> dict:
         b = timed([sys.executable, "-m", "w2v.phrases", "apply", str(table), str(corpus), "--out", str(out),
                    "--quiet"])
         r = {"wall_s": a["wall_s"] + b["wall_s"], "learn_s": a["wall_s"], "apply_s": b["wall_s"],
+             "cpu_s": round(a["cpu_s"] + b["cpu_s"], 2),
              "peak_gib": max(a["peak_gib"], b["peak_gib"])}
     elif name == "c":
         binary = shutil.which("word2phrase")
@@ -226,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                 by_name[a][f"lines_differ_from_{b}"] = d
         for a, b in (("w2v", "c"), ("w2v", "gensim"), ("w2v-npmi", "gensim")):
             if a in by_name and b in by_name:
-                print(f"x{copies} {b} / {a} wall time: {by_name[b]['wall_s'] / by_name[a]['wall_s']:.1f}x", flush=True)
+                print(f"x{copies} {b} / {a} wall time: {by_name[b]['wall_s'] / by_name[a]['wall_s']:.1f}x, CPU time: "
+                      f"{by_name[b]['cpu_s'] / by_name[a]['cpu_s']:.1f}x", flush=True)
         for r in by_name.values():
             Path(r["output"]).unlink(missing_ok=True)
     if args.json:
