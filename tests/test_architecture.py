@@ -15,11 +15,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "w2v"
 LAYERS = [
     {"errors"},
     {"safety"},
-    {"outdir", "kernels", "count_kernels"},
+    {"outdir", "kernels", "count_kernels", "phrase_kernels"},
     {"cli", "tokenize"},
     {"corpus"},
     {"count"},
     {"vocab"},
+    {"phrases"},
     {"encode", "shards"},
     {"vectors"},
     {"formats"},

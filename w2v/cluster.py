@@ -406,6 +406,9 @@ def _train(corpus, client, progress, round_words, combine, shard_bytes, on_round
     if cfg.tokenize != "whitespace":  # the cluster's shard counter splits on whitespace only (for now)
         raise W2VError(f"--tokenize {cfg.tokenize} is not supported with --cluster yet; pre-tokenize the corpus "
                        "or train without --cluster")
+    if cfg.phrases is not None:  # the shard counter does not join phrases: write phrased text first
+        raise W2VError("--phrases is not supported with --cluster yet; write phrased text first "
+                       "(python -m w2v.phrases apply PHRASES CORPUS --out FILE) and train on it")
     t_start = time.perf_counter()
     slots = _layout(client)
     if not slots:

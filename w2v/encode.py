@@ -25,7 +25,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,7 @@ from .cli import add_quiet, option, parser, run_cli
 from .corpus import list_files
 from .errors import W2VError
 from .outdir import VOCAB, is_w2v_temporary, read_vocab, to_json, write_vocab
+from .phrases import encode_phrased, file_digest
 from .safety import (
     SignalGuard,
     check_not_input,
@@ -188,18 +189,18 @@ def open_corpus(corpus: str | os.PathLike, options: CorpusOptions, max_vocab: in
         return restrict(enc, options.min_count, max_vocab, workdir)
     workers = getattr(options, "threads", None)  # a run's --threads also bounds its counting threads
     if cache_dir is None:
-        return encode_corpus(corpus, workdir, options.min_count, max_vocab, options.lowercase,
-                             options.max_sentence_length, progress, workers, tokenize=options.tokenize)
+        return encode_text(corpus, workdir, options, options.min_count, max_vocab, progress, workers)
     remove_stale(cache_dir)  # half-written entries of killed runs
     # The key holds only what decides the ids: the files and the corpus options (not dim, epochs, ...),
     # so runs of different methods and settings on the same text share one encoding.
     tokenizer = {f.name: getattr(options, f.name) for f in fields(CorpusOptions) if f.name != "min_count"}
+    if options.phrases is not None:  # the table's content, not its name: an edited table is another one
+        tokenizer["phrases_sha1"] = file_digest(options.phrases)
     identity = corpus_identity(corpus)
     key = hashlib.sha1(json.dumps([identity, tokenizer], sort_keys=True).encode()).hexdigest()[:16]
     entry = Path(cache_dir) / f"w2v-encoded-{key}"
     if not is_encoded(entry):
-        full = encode_corpus(corpus, workdir, 1, None, options.lowercase, options.max_sentence_length, progress,
-                             workers, tokenize=options.tokenize)
+        full = encode_text(corpus, workdir, options, 1, None, progress, workers)
         save_encoded(full, entry, {"corpus": str(corpus), "identity": identity, "options": {**tokenizer,
                                                                                            "min_count": 1}})
     elif progress:
@@ -208,9 +209,23 @@ def open_corpus(corpus: str | os.PathLike, options: CorpusOptions, max_vocab: in
     return restrict(enc, options.min_count, max_vocab, workdir)
 
 
+def encode_text(corpus: str | os.PathLike, workdir: str | os.PathLike, options: CorpusOptions, min_count: int,
+                max_vocab: int | None, progress: bool = True, workers: int | None = None) -> EncodedCorpus:
+    """Encode text with the corpus ``options`` (phrases joined first when ``options.phrases`` is set)."""
+    if options.phrases is not None:
+        return encode_phrased(corpus, workdir, replace(options, min_count=min_count), max_vocab, progress, workers)
+    return encode_corpus(corpus, workdir, min_count, max_vocab, options.lowercase, options.max_sentence_length,
+                         progress, workers, tokenize=options.tokenize)
+
+
 def _check_compatible(meta: dict, options: CorpusOptions, path) -> None:
     done = meta.get("options", {})
     done = {"tokenize": "whitespace", **done}  # encoded before the option existed: whitespace
+    given = file_digest(options.phrases) if options.phrases is not None else None
+    if done.get("phrases_sha1") != given:
+        had = f"with the phrases of {done.get('phrases')}" if done.get("phrases_sha1") else "without phrases"
+        want = f"with those of {options.phrases}" if given else "without"
+        raise W2VError(f"{path} was encoded {had}, not {want}; re-encode it or give the same --phrases table")
     for name in ("lowercase", "max_sentence_length", "tokenize"):
         if name in done and done[name] != getattr(options, name):
             raise W2VError(f"{path} was encoded with {name}={done[name]!r}, not {getattr(options, name)!r}; "
@@ -241,13 +256,15 @@ def main(argv: list[str] | None = None) -> int:
     probe_writable(out, "--out")
     with SignalGuard(), work_dir(nearest_existing(out.parent)) as work:  # a signal: clean up, stop
         try:
-            enc = encode_corpus(args.corpus, work, cfg.min_count, cfg.max_vocab, cfg.lowercase,
-                                cfg.max_sentence_length, not args.quiet, tokenize=cfg.tokenize)
+            enc = encode_text(args.corpus, work, cfg, cfg.min_count, cfg.max_vocab, not args.quiet)
         except OSError as exc:
             raise W2VError(f"cannot write the encoded corpus ({exc.filename or work}): {exc.strerror or exc}"
                            f"{'; free space there' if enospc(exc) else ''}") from None
         identity = corpus_identity(args.corpus) if args.corpus != "-" else []
-        save_encoded(enc, out, {"corpus": str(args.corpus), "identity": identity, "options": asdict(cfg)})
+        options = asdict(cfg)
+        if cfg.phrases is not None:
+            options["phrases_sha1"] = enc.stats["phrases"]["sha1"]
+        save_encoded(enc, out, {"corpus": str(args.corpus), "identity": identity, "options": options})
         del enc
     if not args.quiet:
         meta = json.loads((out / META).read_text(encoding="utf-8"))["stats"]

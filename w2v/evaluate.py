@@ -14,7 +14,8 @@ near-ties of the fast batched scoring are re-decided in gensim's arithmetic orde
 the more frequent word).
 
 Bundled sets (see ``w2v/data/README.md``): ``google`` (questions-words.txt), ``ws353``,
-``ws353_sim``, ``ws353_rel`` (WordSim-353 and its splits) and ``rg65``.
+``ws353_sim``, ``ws353_rel`` (WordSim-353 and its splits) and ``rg65``; ``phrases`` (word2vec's
+questions-phrases.txt, for tables trained on phrased text) runs when named: ``--analogy phrases``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from .outdir import to_json
 from .vectors import COSMUL_EPS, Vectors
 
 ANALOGY_SETS = {"google": "questions-words.txt"}
+#: Bundled sets run only when named (``--analogy phrases``): word2vec's phrase analogies (3,218 questions).
+NAMED_ANALOGY_SETS = {**ANALOGY_SETS, "phrases": "questions-phrases.txt"}
 SIMILARITY_SETS = {
     "ws353": "EN-WS-353-ALL.txt",
     "ws353_sim": "EN-WS-353-SIM.txt",
@@ -412,12 +415,21 @@ def _fmt_table(results: dict, sections: bool = False) -> str:
     return "\n".join(lines)
 
 
+def _analogy_file(name: str) -> tuple[str, object]:
+    """``(label, file)`` of an ``--analogy`` value: a file, or the name of a bundled set (``phrases``)."""
+    if not Path(name).exists() and name in NAMED_ANALOGY_SETS:
+        return name, bundled(NAMED_ANALOGY_SETS[name])
+    return Path(name).stem, name
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = parser("w2v.evaluate", "Score word vectors on analogy (Google format) and word-similarity benchmarks. "
                "Without --analogy/--similarity, runs every bundled set (Google analogies, WordSim-353 "
                "all/sim/rel, RG-65). Numbers equal gensim's evaluate_word_analogies / evaluate_word_pairs.")
     p.add_argument("model", help="w2v output directory, or a word2vec (.txt/.bin) or GloVe text file")
-    p.add_argument("--analogy", action="append", default=[], metavar="FILE", help="analogy file (repeatable)")
+    p.add_argument("--analogy", action="append", default=[], metavar="FILE",
+                   help="analogy file, or a bundled set by name: google, phrases (word2vec's 3,218 phrase "
+                   "analogies such as Boston Boston_Globe Chicago Chicago_Tribune) (repeatable)")
     p.add_argument("--similarity", action="append", default=[], metavar="FILE", help="word-pair file (repeatable)")
     p.add_argument("--restrict", type=int, default=30000,
                    help="use only the N most frequent words for analogies (0 = all)")
@@ -444,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     t1 = time.perf_counter()
     given = bool(args.analogy or args.similarity)
     results = {"model": str(args.model), **evaluate_sets(
-        vec, {Path(f).stem: f for f in args.analogy} if given else None,
+        vec, dict(_analogy_file(f) for f in args.analogy) if given else None,
         {Path(f).stem: f for f in args.similarity} if given else None,
         restrict, not args.case_sensitive, methods)}
     results["summary"] = flatten(results)

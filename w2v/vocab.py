@@ -58,6 +58,8 @@ class CorpusOptions(Options):
     tokenize: str = option(DEFAULT_TOKENIZER, "how lines become tokens: whitespace (text8-style corpora), words "
                            "(lowercased words with inner apostrophes and punctuation marks: raw text, the "
                            "classifier's rule), words-cased", choices=tuple(TOKENIZERS))
+    phrases: str | None = option(None, "join the phrases of this table (python -m w2v.phrases) while encoding",
+                                 metavar="PHRASES")
 
 
 @dataclass
