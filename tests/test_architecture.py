@@ -24,7 +24,7 @@ LAYERS = [
     {"vectors"},
     {"formats"},
     {"resume", "config"},
-    {"cooc", "ppmi", "cluster"},
+    {"cooc", "ppmi", "cluster", "warmstart"},
     {"train", "svd"},
     {"evaluate", "export", "neighbors", "layers"},
     {"pooling"},
