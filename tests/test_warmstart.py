@@ -124,6 +124,14 @@ def test_resume_of_a_run_started_from_a_table(two_corpora, tmp_path):
     assert np.array_equal(done.matrix, whole.matrix)
 
 
+def test_mixed_tokenizers_turns_the_refusal_into_a_warning(two_corpora, capsys):
+    _, _, new, model = two_corpora
+    vec = w2v.train_embeddings(new, start_from=model, tokenize="words", mixed_tokenizers=True, epochs=0,
+                               vocab="model", **SMALL)
+    assert np.array_equal(vec.matrix, w2v.load(model).matrix)
+    assert "'whitespace'" in capsys.readouterr().err and vec.info["start_from"]["mixed_tokenizers"]
+
+
 def run_train(*args, cwd):
     return subprocess.run([sys.executable, "-m", "w2v.train", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300)

@@ -53,6 +53,9 @@ class StartOptions(Options):
     counts: str = option("merged", "with --from: counts for the noise distribution and subsampling: merged "
                          "(model's + new corpus's) or new (the new corpus's)", choices=("merged", "new"))
     freeze_old: bool = option(False, "with --from: keep the model's input rows fixed; train only new words")
+    mixed_tokenizers: bool = option(False, "with --from: accept a model recorded with another tokenizer than "
+                                    "--tokenize (a warning instead of an error; e.g. text8-style words continued "
+                                    "on raw text)")
 
 
 @dataclass
@@ -101,16 +104,21 @@ def load_model(model: str | os.PathLike | Vectors) -> Vectors:
     return vec
 
 
-def check_model(vec: Vectors, cfg, model) -> None:
-    """Refuse a starting table that does not fit the run: another dimension, another tokenizer."""
+def check_model(vec: Vectors, cfg, model, mixed_tokenizers: bool = False) -> None:
+    """Refuse a starting table that does not fit the run: another dimension, another tokenizer (only
+    warned about with ``mixed_tokenizers``)."""
     if vec.dim != cfg.dim:
         raise W2VError(f"--from {model} has {vec.dim} dimensions but --dim is {cfg.dim}; give --dim {vec.dim} "
                        "or leave --dim out")
     info = vec.info if isinstance(vec.info, dict) else {}
     made_by = tokenizers.of_config(info)
     if made_by not in ("unknown", cfg.tokenize):
-        raise W2VError(f"--from {model} was trained on words of the {made_by!r} tokenizer, this run's are "
-                       f"{cfg.tokenize!r}: their words would not match; give --tokenize {made_by}")
+        if mixed_tokenizers:
+            tokenizers.check_match(made_by, cfg.tokenize, f"--from {model} table")
+        else:
+            raise W2VError(f"--from {model} was trained on words of the {made_by!r} tokenizer, this run's are "
+                           f"{cfg.tokenize!r}: words split differently would not match; give --tokenize {made_by}, "
+                           "or --mixed-tokenizers if that is meant")
     if "lowercase" in info and "corpus" in info and bool(info["lowercase"]) != bool(cfg.lowercase):
         print(f"warning: --from {model} was trained with lowercase={bool(info['lowercase'])}, this run has "
               f"{bool(cfg.lowercase)}; words cased differently will not match", file=sys.stderr)
@@ -142,7 +150,7 @@ def prepare(model: str | os.PathLike | Vectors, corpus, cfg, opts: StartOptions,
     """Encode ``corpus`` to the vocabulary merged from ``model`` and it, and seed the tables (see the module)."""
     t0 = time.perf_counter()
     vec = load_model(model) if vec is None else vec
-    check_model(vec, cfg, model)
+    check_model(vec, cfg, model, opts.mixed_tokenizers)
     full = _encode_all(corpus, cfg, workdir, cache_dir, progress)
     vocab, old_rows, mapping = merge_vocab(vec.words, vec.counts, full.vocab, cfg.min_count, opts.vocab,
                                            opts.counts, cfg.max_vocab)
@@ -169,6 +177,7 @@ def prepare(model: str | os.PathLike | Vectors, corpus, cfg, opts: StartOptions,
         "model_settings": {k: info[k] for k in _SETTINGS if k in info},
         "model_start_from": info.get("start_from"),  # the chain, when the model itself was continued
         "vocab": opts.vocab, "counts": opts.counts, "freeze_old": opts.freeze_old,
+        "mixed_tokenizers": opts.mixed_tokenizers,
         "model_words": len(vec.words), "old_words": n_old, "new_words": V - n_old,
         "output_vectors": "model" if vec.context is not None else "zero",
         "merge_seconds": round(time.perf_counter() - t0, 3),
