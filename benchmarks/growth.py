@@ -4,7 +4,7 @@ grown (``train --from``), against one trained on the whole corpus for the same t
     flock /tmp/w2v-bench.lock python benchmarks/growth.py [--corpus ../shared/corpora/text8like] [--work DIR]
 
 The corpus is cut at the token nearest its middle byte into two files. Three runs, same options (skip-gram,
-dim 100, 5 epochs, 2 threads unless given): ``whole`` (the whole corpus), ``half1`` (the first half,
+dim 100, 5 epochs, 2 threads unless given; ``--cbow``): ``whole`` (the whole corpus), ``half1`` (the first half,
 saved with its output vectors), ``grown`` (``--from half1`` on the second half, ``--vocab union``). Each
 table is scored on the Google analogies (restrict 30,000, 3CosAdd) and WordSim-353; the times are the
 runs' own ``train_seconds`` (and for ``grown`` the ``merge_seconds``: loading the table, encoding the
@@ -62,13 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", default="/tmp/w2v-growth", help="scratch directory (halves, models)")
     p.add_argument("--threads", type=int, default=2, help="training threads")
     p.add_argument("--epochs", type=int, default=5, help="epochs of every run")
+    p.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram (~3x faster)")
     args = p.parse_args(argv)
     corpus, work = Path(args.corpus), Path(args.work)
     if not corpus.is_file():
         raise W2VError(f"corpus not found: {corpus}")
     work.mkdir(parents=True, exist_ok=True)
     first, second = split_halves(corpus, work)
-    common = ["--epochs", str(args.epochs)]
+    common = ["--epochs", str(args.epochs), *(["--cbow"] if args.cbow else [])]
     rows = {}
     rows["whole"] = train(corpus, work / "whole", [*common, "--save-context"], args.threads)
     rows["half1"] = train(first, work / "half1", [*common, "--save-context"], args.threads)
