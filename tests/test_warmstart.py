@@ -88,13 +88,17 @@ def test_identity_gives_back_the_table_bit_for_bit(two_corpora, tmp_path, how):
     assert np.array_equal(got.matrix, old.matrix) and np.array_equal(got.context, old.context)
 
 
-def test_zero_epochs_from_a_word2vec_file(two_corpora, tmp_path):
+@pytest.mark.parametrize("empty", [False, True])
+def test_identity_from_a_word2vec_file_without_counts(two_corpora, tmp_path, empty):
     _, _, new, model = two_corpora
     old = w2v.load(model)
     save_vectors(old, tmp_path / "old.bin")
-    got = w2v.train_embeddings(new, start_from=tmp_path / "old.bin", vocab="model", epochs=0, progress=False,
-                               **SMALL)
-    assert np.array_equal(got.matrix, old.matrix)
+    if empty:
+        new = tmp_path / "empty.txt"
+        new.write_text("\n")
+    got = w2v.train_embeddings(new, start_from=tmp_path / "old.bin", vocab="model", epochs=0 if not empty else 2,
+                               progress=False, **SMALL)
+    assert np.array_equal(got.matrix, old.matrix) and got.info["start_from"]["output_vectors"] == "zero"
 
 
 @pytest.mark.parametrize("cbow", [False, True])
