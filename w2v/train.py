@@ -84,9 +84,8 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
         state = RunState(syn0, syn1)
     syn0, syn1 = state.syn0, state.syn1
     keep = keep_probabilities(enc.vocab.counts, cfg.sample)
-    noise = noise_distribution(enc.vocab.counts, cfg.ns_exponent)
-    if not np.isfinite(noise).all() and cfg.epochs == 0:  # no counts at all (a bare table, no new text): unused
-        noise = np.full(V, 1.0 / V)
+    # zero epochs (--from): unused, and a bare table with no new text has no counts to draw from
+    noise = noise_distribution(enc.vocab.counts, cfg.ns_exponent) if cfg.epochs else np.full(V, 1.0 / V)
     if not np.isfinite(noise).all():
         raise W2VError(f"invalid --ns-exponent {cfg.ns_exponent}: the noise distribution count**exponent "
                        "overflows; use a value near 0.75")
