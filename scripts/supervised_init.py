@@ -7,7 +7,8 @@ softmax, Adam, early stopping) with its table
 * ``random``               – uniform(-0.05, 0.05) (Keras' default), trained;
 * ``sgns-text8like``       – w2v SGNS on text8like (Wikipedia, 17M tokens, whitespace tokens);
 * ``sgns-imdb``            – w2v SGNS on IMDB ``unsup`` + ``train`` reviews (``words`` tokens);
-* ``sgns-text8like+imdb``  – w2v SGNS on both;
+* ``sgns-text8like+imdb``  – w2v SGNS on both, concatenated, from scratch;
+* ``sgns-text8like-then-imdb`` – the text8like table continued on the IMDB text (``train --from``);
 * ``sppmi-svd-imdb``, ``pca-imdb`` – the count-based tables of :mod:`w2v.svd` on the same IMDB text;
 
 each pre-trained table ``frozen`` (only the linear layer learns) and ``tuned`` (fine-tuned), at
@@ -54,7 +55,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: ``../shared`` of the checkout (of the main checkout, for a worktree one level deeper)
 SHARED = next((d / "shared" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared").is_dir()),
               ROOT.parent / "shared")
-TABLES = ["random", "sgns-text8like", "sgns-imdb", "sgns-text8like+imdb", "sppmi-svd-imdb", "pca-imdb"]
+TABLES = ["random", "sgns-text8like", "sgns-imdb", "sgns-text8like+imdb", "sgns-text8like-then-imdb", "sppmi-svd-imdb",
+          "pca-imdb"]
 FRACTIONS = [0.01, 0.03, 0.1, 0.3, 1.0]
 TOKENIZER = "words"
 
@@ -123,15 +125,20 @@ def build_tables(tables_dir: Path, src: dict, quick: bool, threads: int, log, na
     sgns = dict(threads=threads, epochs=epochs, min_count=min_count, progress=False)
     counts = dict(threads=threads, min_count=min_count, progress=False, max_vocab=5000 if quick else 50_000)
     jobs = {
-        "sgns-text8like": lambda out: train_embeddings(str(src["text8like"]), out=out, **sgns),
+        "sgns-text8like": lambda out: train_embeddings(str(src["text8like"]), out=out, save_context=True, **sgns),
         "sgns-imdb": lambda out: train_embeddings(str(imdb), out=out, tokenize=TOKENIZER, **sgns),
         "sgns-text8like+imdb": lambda out: train_embeddings(str(both), out=out, tokenize=TOKENIZER, **sgns),
+        # text8like's whitespace words are lowercase without punctuation: the `words` tokenizer splits them alike
+        "sgns-text8like-then-imdb": lambda out: train_embeddings(
+            str(imdb), out=out, start_from=tables_dir / "sgns-text8like", tokenize=TOKENIZER, mixed_tokenizers=True,
+            **sgns),
         "sppmi-svd-imdb": lambda out: build_counts(str(imdb), out=out, method="svd", tokenize=TOKENIZER, **counts),
         "pca-imdb": lambda out: build_counts(str(imdb), out=out, method="pca", tokenize=TOKENIZER, **counts),
     }
     paths = {}
-    for name, job in jobs.items():
-        if name not in names:
+    needed = set(names) | ({"sgns-text8like"} if "sgns-text8like-then-imdb" in names else set())
+    for name, job in jobs.items():  # in order: a continued table after the one it starts from
+        if name not in needed:
             continue
         out = tables_dir / name
         if not (out / "config.json").is_file():
@@ -140,6 +147,13 @@ def build_tables(tables_dir: Path, src: dict, quick: bool, threads: int, log, na
             log(f"  trained {name} in {time.time() - t0:.0f} s (load {os.getloadavg()[0]:.1f})")
         paths[name] = out
     return paths
+
+
+def table_seconds(path: Path) -> float:
+    """A table's own training time (a continued table: its run only, with the vocabulary merge)."""
+    cfg = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
+    return float(cfg.get("train_seconds", cfg.get("total_seconds", 0.0))) + float(
+        (cfg.get("start_from") or {}).get("merge_seconds", 0.0))
 
 
 def load_tasks(src: dict, tasks: list[str], quick: bool) -> dict:
@@ -368,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fractions", nargs="+", type=float, default=None,
                    help=f"label fractions (default: {' '.join(map(str, FRACTIONS))}; with --quick 0.1 1)")
     p.add_argument("--tables", nargs="+", choices=TABLES, default=TABLES, help="tables to compare")
+    p.add_argument("--folds", type=int, default=10, help="Pang & Lee: use the first N of the 10 folds")
     p.add_argument("--imdb-dir", type=Path, default=SHARED / "corpora" / "imdb", help="IMDB reviews (full mode)")
     p.add_argument("--text8like", type=Path, default=SHARED / "corpora" / "text8like", help="text8like (full mode)")
     p.add_argument("--tables-dir", type=Path, default=None,
@@ -400,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     t_tables = time.time() - t0
     tables = {"random": None, **{t: load(paths[t]) for t in names if t != "random"}}
     tasks = load_tasks(src, args.tasks, args.quick)
+    if "pl" in tasks:
+        tokens, labels, folds = tasks["pl"]
+        tasks["pl"] = (tokens, labels, folds[:max(2, args.folds)])
     args.out.mkdir(parents=True, exist_ok=True)
     if args.select:
         sel = select(tasks, tables, log)
@@ -422,12 +440,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Wall time {seconds / 60:.1f} min "
             f"(tables {t_tables / 60:.1f} min, 0 when cached). Command: "
             f"`python scripts/supervised_init.py {' '.join(argv if argv is not None else sys.argv[1:])}`\n")
+    times = {t: round(table_seconds(paths[t]), 1) for t in paths}
+    cov_lines.append("- table training time, s (a continued table: its own run + the vocabulary merge): "
+                     + ", ".join(f"{t} {s:.0f}" for t, s in times.items()))
     (args.out / "results.md").write_text(md + "\n".join(cov_lines) + "\n" + meta, encoding="utf-8")
     (args.out / "results.json").write_text(to_json({
         "summary": summaries, "results": results, "coverage": coverage, "fractions": fractions,
         "settings": {"defaults": DEFAULTS, "random": RANDOM, "common": COMMON, "task_settings": TASK_SETTINGS},
         "n_train": n_train, "seconds": round(seconds, 1),
-        "table_seconds": round(t_tables, 1), "load_start": load0, "load_end": os.getloadavg(),
+        "table_seconds": round(t_tables, 1), "table_train_seconds": times, "load_start": load0,
+        "load_end": os.getloadavg(),
         "tables": {t: str(paths[t]) for t in paths}}) + "\n", encoding="utf-8")
     plot(summaries, fractions, n_train, args.out / "learning_curves.png")
     print(md + "\n".join(cov_lines) + "\n" + meta)

@@ -25,7 +25,7 @@ LAYERS = [
     {"vectors"},
     {"formats"},
     {"resume", "config"},
-    {"cooc", "ppmi", "cluster"},
+    {"cooc", "ppmi", "cluster", "warmstart"},
     {"train", "svd"},
     {"evaluate", "export", "neighbors", "layers", "explore"},
     {"pooling"},

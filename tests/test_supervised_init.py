@@ -70,3 +70,6 @@ def test_quick_mode_runs_end_to_end(tmp_path):
     assert cov[1] > 0.9 and cov[2] == "words"  # the table's words are made like the task's
     assert (out / "learning_curves.png").stat().st_size > 10_000
     assert "| random/tuned |" in (out / "results.md").read_text()
+    assert set(res["table_train_seconds"]) == set(S.TABLES) - {"random"}
+    cont = json.loads((tmp_path / "tables" / "sgns-text8like-then-imdb" / "config.json").read_text())
+    assert cont["start_from"]["output_vectors"] == "model" and cont["start_from"]["new_words"] > 0

@@ -20,7 +20,7 @@ class TrainConfig(CorpusOptions):
     dim: int = option(100, "vector dimensionality", lo=1, hi=100_000)
     window: int = option(5, "max context distance (reduced at random)", lo=1, hi=10_000)
     negative: int = option(5, "noise words per positive pair", lo=0, hi=1_000)
-    epochs: int = option(5, "passes over the corpus", lo=1, hi=100_000)
+    epochs: int = option(5, "passes over the corpus (0 only with --from: the table as it is)", lo=0, hi=100_000)
     alpha: float = option(0.025, "initial learning rate", above=0, below=1)
     min_alpha: float = option(0.0001, "final learning rate", lo=0, below=1)
     sample: float = option(1e-3, "subsampling threshold (0 = off)", lo=0, hi=1)

@@ -157,20 +157,27 @@ def restrict(enc: EncodedCorpus, min_count: int, max_vocab: int | None, workdir:
     if n == 0:
         raise W2VError(f"vocabulary is empty: no word occurs at least min_count={min_count} times "
                        f"(largest count {enc.vocab.counts.max()}); lower --min-count")
+    return remap(enc, np.arange(n, dtype=np.int32),
+                 Vocabulary(enc.vocab.words[:n], enc.vocab.counts[:n]), workdir)
+
+
+def remap(enc: EncodedCorpus, mapping: np.ndarray, vocab: Vocabulary, workdir: str | os.PathLike) -> EncodedCorpus:
+    """The corpus re-encoded to another vocabulary: id *i* becomes ``mapping[i]`` (ids past the end of
+    ``mapping``, or mapped to -1, are dropped), empty sentences removed; ``vocab`` is the new vocabulary."""
     Path(workdir).mkdir(parents=True, exist_ok=True)
     ids_path = Path(workdir) / IDS
+    table = np.full(len(enc.vocab), -1, dtype=np.int32)
+    table[:len(mapping)] = mapping[:len(table)]
 
-    def chunks():  # ids past the kept prefix become -1: dropped
+    def chunks():
         for c0 in range(0, len(enc.ids), _CHUNK):
-            chunk = np.asarray(enc.ids[c0:c0 + _CHUNK])
-            yield c0, np.where(chunk < n, chunk, -1)
+            yield c0, table[np.asarray(enc.ids[c0:c0 + _CHUNK])]
 
     with open(ids_path, "wb") as out:
         new_starts, kept = write_kept(chunks(), enc.starts, len(enc.ids), out)
     ids = np.memmap(ids_path, dtype=np.int32, mode="r") if kept else np.zeros(0, dtype=np.int32)
-    vocab = Vocabulary(enc.vocab.words[:n], enc.vocab.counts[:n])
     starts = dedupe_sorted(new_starts)  # drops sentences left empty (new_starts never decreases)
-    stats = {**enc.stats, "vocab_size": n, "kept_tokens": kept, "sentences": len(starts) - 1}
+    stats = {**enc.stats, "vocab_size": len(vocab), "kept_tokens": kept, "sentences": len(starts) - 1}
     return EncodedCorpus(ids, starts, vocab, stats)
 
 

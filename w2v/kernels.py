@@ -158,10 +158,11 @@ def _predict(syn1, center, hidden, h, targets, alpha, grads, neu1e):
 
 
 @njit(nogil=True, fastmath=True, cache=True)
-def sg_window(syn0, syn1, center, contexts, targets, alpha, grads, neu1e):
+def sg_window(syn0, syn1, center, contexts, targets, alpha, grads, neu1e, frozen=0):
     """Skip-gram update of one centre word: each context word's input vector predicts the
     targets (``targets[0]`` the centre word, the rest noise words), and moves by the summed
-    error. The same targets serve every context word given. Returns ``(nll, n_pairs)``."""
+    error. The same targets serve every context word given. Input rows below ``frozen`` do not
+    move (the output rows do). Returns ``(nll, n_pairs)``."""
     nll = 0.0
     pairs = 0
     for j in range(contexts.shape[0]):
@@ -170,16 +171,17 @@ def sg_window(syn0, syn1, center, contexts, targets, alpha, grads, neu1e):
         loss, q = _predict(syn1, center, syn0, w, targets, alpha, grads, neu1e)
         nll += loss
         pairs += q
-        for c in range(neu1e.shape[0]):
-            syn0[w, c] += neu1e[c]
+        if w >= frozen:
+            for c in range(neu1e.shape[0]):
+                syn0[w, c] += neu1e[c]
     return nll, pairs
 
 
 @njit(nogil=True, fastmath=True, cache=True)
-def cbow_window(syn0, syn1, center, contexts, targets, alpha, grads, hidden, neu1e):
+def cbow_window(syn0, syn1, center, contexts, targets, alpha, grads, hidden, neu1e, frozen=0):
     """CBOW update: the mean of the context vectors predicts the targets; the error is
-    added in full to every context vector, as in word2vec. ``hidden`` is a (1, dim)
-    work array. Returns ``(nll, n_pairs)``."""
+    added in full to every context vector (but those of rows below ``frozen``), as in word2vec.
+    ``hidden`` is a (1, dim) work array. Returns ``(nll, n_pairs)``."""
     m = contexts.shape[0]
     dim = neu1e.shape[0]
     if m == 0:
@@ -196,8 +198,9 @@ def cbow_window(syn0, syn1, center, contexts, targets, alpha, grads, hidden, neu
     nll, pairs = _predict(syn1, center, hidden, 0, targets, alpha, grads, neu1e)
     for j in range(m):
         w = contexts[j]
-        for c in range(dim):
-            syn0[w, c] += neu1e[c]
+        if w >= frozen:
+            for c in range(dim):
+                syn0[w, c] += neu1e[c]
     return nll, pairs
 
 
@@ -263,14 +266,15 @@ def _subsample(ids, a, b, keep_prob, buf, state):
 @njit(nogil=True, fastmath=True, cache=True)
 def train_job(
     syn0, syn1, ids, starts, s0, s1, keep_prob, alias_prob, alias_idx,
-    window, negative, cbow, shared_negatives, alpha, min_alpha, words_before, total_words, seed,
+    window, negative, cbow, shared_negatives, alpha, min_alpha, words_before, total_words, seed, frozen=0,
 ):
     """Train on sentences ``s0 .. s1-1`` of the encoded corpus (in place, Hogwild).
 
     ``words_before`` is how many corpus words the schedule counts before this job (it sets
     the learning rate); ``seed`` seeds this job's generator, so a job's updates depend only
     on its inputs. With ``shared_negatives`` skip-gram draws one set of noise words per
-    centre word instead of one per (centre, context) pair (Ji et al. 2016). Returns
+    centre word instead of one per (centre, context) pair (Ji et al. 2016). Input rows below
+    ``frozen`` are read but never written (``--freeze-old``; 0: all rows train). Returns
     ``(nll_sum, n_pairs, words_done, words_trained)``.
     """
     dim = syn0.shape[1]
@@ -310,7 +314,7 @@ def train_job(
                             state = _next(state)
                             targets[d] = _draw(state, alias_prob, alias_idx)
                         contexts[0] = buf[j]
-                        loss, q = sg_window(syn0, syn1, center, contexts[:1], targets, lr, grads, neu1e)
+                        loss, q = sg_window(syn0, syn1, center, contexts[:1], targets, lr, grads, neu1e, frozen)
                         nll += loss
                         pairs += q
             continue
@@ -343,9 +347,9 @@ def train_job(
                     m += 1
             targets[0] = center
             if cbow:
-                loss, q = cbow_window(syn0, syn1, center, contexts[:m], targets, lr, grads, hidden, neu1e)
+                loss, q = cbow_window(syn0, syn1, center, contexts[:m], targets, lr, grads, hidden, neu1e, frozen)
             else:
-                loss, q = sg_window(syn0, syn1, center, contexts[:m], targets, lr, grads, neu1e)
+                loss, q = sg_window(syn0, syn1, center, contexts[:m], targets, lr, grads, neu1e, frozen)
             nll += loss
             pairs += q
     return nll, pairs, words_done, trained

@@ -20,13 +20,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .cli import add_corpus, add_quiet, parser, run_cli
+from . import warmstart
+from .cli import add_corpus, add_quiet, flag_name, parser, run_cli
 from .config import TrainConfig
 from .corpus import list_files
 from .encode import is_encoded, open_corpus
@@ -36,6 +37,7 @@ from .resume import RunState, load_run, partial_info, resume_options
 from .safety import SignalGuard, check_disk, check_memory, check_not_input, enospc, human, probe_writable, work_dir
 from .vectors import Vectors
 from .vocab import EncodedCorpus, keep_probabilities, noise_distribution
+from .warmstart import StartOptions
 
 JOB_WORDS = 10_000
 HELDOUT_TOKENS = 50_000  # held out of training at the end of the corpus (at most 1 % of it) to score each epoch
@@ -64,8 +66,9 @@ def heldout_split(starts: np.ndarray, n_tokens: int) -> tuple[np.ndarray, np.nda
 
 def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: RunState | None = None,
                 should_stop: Callable[[], bool] = lambda: False,
-                on_epoch: Callable[[RunState], None] | None = None) -> tuple[RunState, dict]:
-    """Run the epochs from ``state`` (default: fresh tables) until done or ``should_stop()``.
+                on_epoch: Callable[[RunState], None] | None = None, frozen: int = 0) -> tuple[RunState, dict]:
+    """Run the epochs from ``state`` (default: fresh tables) until done or ``should_stop()``; input
+    rows below ``frozen`` do not move.
 
     ``should_stop`` is polled before each job is handed out: the jobs already running finish, and
     the returned state's ``(epoch, job)`` is the first job not run. ``on_epoch`` is called with the
@@ -81,7 +84,8 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
         state = RunState(syn0, syn1)
     syn0, syn1 = state.syn0, state.syn1
     keep = keep_probabilities(enc.vocab.counts, cfg.sample)
-    noise = noise_distribution(enc.vocab.counts, cfg.ns_exponent)
+    # zero epochs (--from): unused, and a bare table with no new text has no counts to draw from
+    noise = noise_distribution(enc.vocab.counts, cfg.ns_exponent) if cfg.epochs else np.full(V, 1.0 / V)
     if not np.isfinite(noise).all():
         raise W2VError(f"invalid --ns-exponent {cfg.ns_exponent}: the noise distribution count**exponent "
                        "overflows; use a value near 0.75")
@@ -98,7 +102,7 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
     # An empty job first: numba compiles (or loads its cache) here, outside the timed epochs.
     t_compile = time.perf_counter()
     kernels.train_job(syn0, syn1, enc.ids, starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
-                      cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha, 0, total_words, 0)
+                      cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha, 0, total_words, 0, frozen)
     compile_seconds = time.perf_counter() - t_compile
     t_start = time.perf_counter()
     stopped = False
@@ -129,7 +133,7 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
                         syn0, syn1, enc.ids, starts, s0, s1, keep, alias_prob, alias_idx,
                         cfg.window, cfg.negative, cfg.cbow, cfg.shared_negatives, cfg.alpha,
                         cfg.min_alpha, epoch * corpus_words + int(starts[s0]), total_words,
-                        seed % (1 << 63),
+                        seed % (1 << 63), frozen,
                     )
                     tally[tid] += (nll, pairs, done, trained)
             except ArithmeticError:  # the tables overflowed: a learning rate far too large
@@ -218,7 +222,7 @@ def _check_epoch(syn0: np.ndarray, syn1: np.ndarray, totals: np.ndarray, epoch: 
 def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | None = None, progress: bool = True,
                      cache_dir: str | os.PathLike | None = None, config: TrainConfig | None = None,
                      force: bool = False, checkpoint: bool = False, resume: str | os.PathLike | None = None,
-                     stop: Callable[[], bool] | None = None, **options) -> Vectors:
+                     stop: Callable[[], bool] | None = None, start_from=None, **options) -> Vectors:
     """Learn an embedding table from ``corpus`` (file, directory or ``-``); returns it as :class:`Vectors`
     (``matrix``, ``words``, ``counts``, the run's ``info`` and the output vectors as ``context``).
 
@@ -235,10 +239,24 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
     to use the saved corpus path; only ``threads`` may change). SIGINT and SIGTERM (and ``stop()``
     turning true, polled between jobs) stop the run after the current jobs: a partial model is saved to
     ``out`` and :class:`~w2v.errors.Interrupted` is raised (its ``result`` holds the partial table).
+
+    ``start_from=MODEL`` (anything :func:`w2v.load` reads, or a :class:`Vectors`) starts from that table
+    instead of noise (:mod:`w2v.warmstart`), with the options ``vocab``, ``counts`` and ``freeze_old``
+    (:class:`~w2v.warmstart.StartOptions`); ``dim`` defaults to the table's, and ``epochs=0`` is allowed.
     """
+    start_opts = {k: options.pop(k) for k in [f.name for f in StartOptions.options()] if k in options}
+    if start_opts and start_from is None:
+        raise W2VError(f"{', '.join(start_opts)} only apply to a run started from a table (start_from, --from)")
     if config is not None and options:
         raise W2VError("give either config or keyword options, not both")
     start = None
+    model = None
+    if start_from is not None:
+        if resume is not None:
+            raise W2VError("--from and --resume do not go together (a resumed run continues its own tables)")
+        model = warmstart.load_model(start_from)
+        if config is None:
+            options.setdefault("dim", model.dim)
     if resume is not None:
         if config is not None:
             raise W2VError("resume keeps the saved options: pass only keyword options that may change (threads)")
@@ -250,6 +268,9 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
         cfg = config.validate() if config is not None else TrainConfig.from_kwargs(**options)
     if corpus is None:
         raise W2VError("no corpus given")
+    if cfg.epochs == 0 and start_from is None and resume is None:
+        raise W2VError("invalid --epochs 0: zero epochs only make sense with --from MODEL (the table as it is)")
+    sopts = StartOptions.from_kwargs(**start_opts)
     if checkpoint and out is None:
         raise W2VError("--checkpoint needs an output directory (--out)")
     _check_paths(corpus, out, cache_dir, force, resume)
@@ -259,26 +280,40 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
     with SignalGuard() as guard:
         should_stop = guard.requested if stop is None else (lambda: guard.requested() or stop())
         with work_dir() as workdir:
+            lineage, frozen = saved_config.get("start_from") if resume is not None else None, 0
             try:
-                enc = open_corpus(corpus, cfg, cfg.max_vocab, workdir, cache_dir, progress)
+                if model is not None:
+                    warm = warmstart.prepare(start_from, corpus, cfg, sopts, workdir, cache_dir, progress, model)
+                    enc, start, frozen, lineage = warm.enc, warm.state, warm.frozen, warm.lineage
+                    del model
+                elif lineage:  # a run started from a table: its corpus encoded to the run's own vocabulary
+                    enc = warmstart.encode_to(corpus, saved_words, saved_counts, cfg, workdir, cache_dir, progress)
+                    frozen = lineage["old_words"] if lineage.get("freeze_old") else 0
+                else:
+                    enc = open_corpus(corpus, cfg, cfg.max_vocab, workdir, cache_dir, progress)
             except OSError as exc:
                 raise W2VError(f"cannot write the encoded corpus ({exc.filename or workdir}): {exc.strerror or exc}"
                                f"{'; free space there' if enospc(exc) else ''}") from None
             if progress and enc.stats.get("invalid_utf8"):
                 print(f"warning: replaced {enc.stats['invalid_utf8']} invalid UTF-8 sequence(s) in {corpus}",
                       file=sys.stderr)
-            if start is not None and (enc.vocab.words != saved_words or
+            if resume is not None and (enc.vocab.words != saved_words or
                                       not np.array_equal(enc.vocab.counts, saved_counts)):
                 raise W2VError(f"the corpus {corpus} is not the one the run in {resume} was trained on "
                                "(its vocabulary or counts differ)")
             _check_resources(len(enc.vocab), cfg, out, checkpoint)
+            if lineage and len(enc.ids) == 0 and cfg.epochs:  # an empty corpus: nothing moves
+                if progress:
+                    print(f"warning: {corpus} has no words of the run's vocabulary: the table is given back as "
+                          "it is", file=sys.stderr)
+                cfg = replace(cfg, epochs=0)
             train_starts = heldout_split(enc.starts, len(enc.ids))[0]
             n_jobs = len(job_bounds(train_starts)) - 1
 
             def make(state: RunState, run_info: dict) -> Vectors:
                 info = {"method": "cbow" if cfg.cbow else "sgns", "corpus": str(corpus), **asdict(cfg),
                         "corpus_stats": enc.stats, **run_info, "total_seconds": round(time.perf_counter() - t0, 3),
-                        "versions": versions("numba")}
+                        "versions": versions("numba"), **({"start_from": lineage} if lineage else {})}
                 return Vectors(state.syn0, enc.vocab.words, enc.vocab.counts, info, context=state.syn1)
 
             def save_partial(state: RunState, run_info: dict, reason: str) -> None:
@@ -294,7 +329,7 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
 
             with guard.stopping():
                 state, run_info = _run_epochs(enc, cfg, progress, start, should_stop,
-                                              on_epoch if checkpoint else None)
+                                              on_epoch if checkpoint else None, frozen)
                 del enc.ids
                 result = make(state, run_info)
                 if "partial" in run_info:
@@ -410,6 +445,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "(its other files are kept)")
     p.add_argument("--checkpoint", action="store_true",
                    help="save the run to --out after every epoch (a partial model --resume continues)")
+    p.add_argument("--from", dest="start_from", metavar="MODEL",
+                   help="start from this table (a model directory, word2vec or GloVe file) instead of noise: its "
+                        "words first, in their order (row ids kept), then CORPUS's new words; its output vectors "
+                        "too when it was saved with --save-context. --dim defaults to the table's; --epochs 0 "
+                        "gives the table back")
+    StartOptions.add_arguments(p)
     p.add_argument("--resume", metavar="DIR",
                    help="continue the partial or checkpointed run saved in DIR with its options (only --threads "
                         "may change; CORPUS defaults to the saved one). SIGINT/SIGTERM save such a partial run.")
@@ -422,6 +463,8 @@ def _neighbours(vec: Vectors, words: list[str], topn: int = 8) -> list[str]:
 
 
 def _final_loss(info: dict) -> str:
+    if not info.get("epoch_loss"):
+        return "no training"
     if info.get("heldout_loss"):
         return f"held-out loss from {info['heldout_loss'][0]:.4f} to {info['heldout_loss'][-1]:.4f}"
     return f"final training loss {info['epoch_loss'][-1]:.4f}"
@@ -433,6 +476,22 @@ def main(argv: list[str] | None = None) -> int:
     common = dict(progress=not args.quiet, cache_dir=args.cache_dir, force=args.force, checkpoint=args.checkpoint)
     if args.resume and args.cluster:
         raise W2VError("--checkpoint and --resume are not available with --cluster")
+    start = {f.name: getattr(args, f.name) for f in StartOptions.options() if getattr(args, f.name) != f.default}
+    if args.start_from is None and start:
+        raise W2VError(f"{', '.join(flag_name(k) for k in start)} only apply with --from MODEL")
+    if args.start_from is not None:
+        if args.cluster or args.resume:
+            raise W2VError(f"--from does not go with {'--cluster' if args.cluster else '--resume'}")
+        if args.corpus is None:
+            raise W2VError("the following arguments are required: corpus")
+        given = {f.name: getattr(args, f.name) for f in TrainConfig.options()}
+        if args.dim == p.get_default("dim") and not any(
+                a == "--dim" or a.startswith("--dim=") for a in (sys.argv[1:] if argv is None else argv)):
+            del given["dim"]  # not given: the table's
+        out = Path(args.out) if args.out else default_out(args.corpus)
+        result = train_embeddings(args.corpus, out=out, start_from=args.start_from, **common, **given, **start)
+        _summary(args, result, out)
+        return 0
     if args.resume:  # only the options given on the command line (they must agree with the saved run)
         given = {f.name: getattr(args, f.name) for f in TrainConfig.options()
                  if getattr(args, f.name) != p.get_default(f.name)}
@@ -442,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.corpus is None:
             raise W2VError("the following arguments are required: corpus")
         out = Path(args.out) if args.out else default_out(args.corpus)
+        if args.cluster and args.epochs == 0:
+            raise W2VError("invalid --epochs 0: zero epochs only make sense with --from MODEL (the table as it is)")
         if args.cluster:
             from .cluster import train_on_cluster
 
@@ -451,6 +512,11 @@ def main(argv: list[str] | None = None) -> int:
                                       progress=not args.quiet, force=args.force)
         else:
             result = train_embeddings(args.corpus, out=out, config=TrainConfig.from_args(args), **common)
+    _summary(args, result, out)
+    return 0
+
+
+def _summary(args: argparse.Namespace, result: Vectors, out: Path) -> None:
     if not args.quiet:
         info = result.info
         st = info["corpus_stats"]
@@ -459,7 +525,6 @@ def main(argv: list[str] | None = None) -> int:
               f"({info['words_per_second']:,.0f} words/s), {_final_loss(info)} -> {out}/")
     if args.neighbors:
         print("\n".join(_neighbours(result, args.neighbors)))
-    return 0
 
 
 if __name__ == "__main__":

@@ -48,6 +48,10 @@ def noise_distribution(counts: np.ndarray, exponent: float = 0.75) -> np.ndarray
     return weights / weights.sum()
 
 
+class EmptyCorpus(W2VError):
+    """A corpus without a single token (a run started from a table may accept one)."""
+
+
 @dataclass
 class CorpusOptions(Options):
     """How text becomes ids, shared by every tool that reads a corpus (train, svd, encode): defined once."""
@@ -190,7 +194,7 @@ def encode_corpus(
         for r in results:
             r.prov_path.unlink()
         if n_tokens == 0:
-            raise W2VError(f"corpus {corpus} is empty (no tokens found)")
+            raise EmptyCorpus(f"corpus {corpus} is empty (no tokens found)")
         raise W2VError(
             f"vocabulary is empty: no word occurs at least min_count={min_count} times "
             f"(largest count {counts.max()}); lower --min-count")

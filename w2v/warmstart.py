@@ -1,0 +1,186 @@
+"""Start a training run from an existing table (``python -m w2v.train NEW_CORPUS --from MODEL``).
+
+The run's vocabulary is the model's words followed by the new corpus's words (``--vocab``):
+
+* ``union`` (default): every word of the model, then the new corpus's other words that reach
+  ``--min-count``, by descending count;
+* ``model``: the model's words only (the new corpus's other words are dropped from the text);
+* ``new``: the model's words the new corpus holds ``--min-count`` times, then its other words as in union.
+
+Old words keep their order and come first, so with ``union`` and ``model`` every old word keeps its
+row id (``new`` drops the old words the corpus lacks, and the ids close up). Old rows start from the
+model's input vectors, and from its output vectors when it is a w2v model saved with ``context.npy``
+(otherwise the output side starts at zero, as a fresh run's does: the first updates then barely move
+the old input rows while the output rows are learned, so part of the first epoch is spent on that).
+New rows start as a fresh run's would. The noise distribution and subsampling use the old and new
+counts added up (``--counts merged``) or the new corpus's alone (``--counts new``; old words it lacks
+are then never drawn as noise). ``--freeze-old`` keeps the old input rows fixed: only new words'
+vectors (and the output vectors) move, so a table others depend on only grows.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from . import tokenize as tokenizers
+from .cli import Options, option
+from .encode import is_encoded, load_encoded, open_corpus, remap
+from .errors import W2VError
+from .formats import load
+from .resume import RunState
+from .safety import check_finite_rows
+from .vectors import Vectors
+from .vocab import EmptyCorpus, EncodedCorpus, Vocabulary
+
+#: The recorded settings of the starting model copied into the lineage.
+_SETTINGS = ("method", "corpus", "dim", "window", "negative", "epochs", "alpha", "min_count", "sample",
+             "tokenize", "lowercase", "cbow", "seed", "max_vocab")
+
+
+@dataclass
+class StartOptions(Options):
+    """How a run started from a table builds its vocabulary and counts (only with ``--from``)."""
+
+    vocab: str = option("union", "with --from: the run's words: union (the model's, then the new corpus's "
+                        "reaching --min-count), model (the model's only), new (the new corpus's only)",
+                        choices=("union", "model", "new"))
+    counts: str = option("merged", "with --from: counts for the noise distribution and subsampling: merged "
+                         "(model's + new corpus's) or new (the new corpus's)", choices=("merged", "new"))
+    freeze_old: bool = option(False, "with --from: keep the model's input rows fixed; train only new words")
+    mixed_tokenizers: bool = option(False, "with --from: accept a model recorded with another tokenizer than "
+                                    "--tokenize (a warning instead of an error; e.g. text8-style words continued "
+                                    "on raw text)")
+
+
+@dataclass
+class Start:
+    """A run's starting point: the new corpus encoded to the merged vocabulary, the tables, the lineage."""
+
+    enc: EncodedCorpus
+    state: RunState
+    frozen: int  # input rows below this do not move
+    lineage: dict
+
+
+def merge_vocab(old_words: list[str], old_counts: np.ndarray, new: Vocabulary, min_count: int, mode: str = "union",
+                counts: str = "merged", max_vocab: int | None = None) -> tuple[Vocabulary, np.ndarray, np.ndarray]:
+    """The merged vocabulary: ``(vocabulary, old_rows, mapping)``.
+
+    ``old_rows[i]`` is the model row of merged word *i* for ``i < len(old_rows)`` (old words first, in
+    the model's order); ``mapping[j]`` is the merged id of the new corpus's word *j* (-1: dropped).
+    ``new`` must be sorted by descending count (as every encoding is), so new words come by count.
+    """
+    index = new.index
+    new_count = np.array([new.counts[index[w]] if w in index else 0 for w in old_words], dtype=np.int64)
+    if mode == "new":
+        old_rows = np.flatnonzero(new_count >= min_count)
+    else:
+        old_rows = np.arange(len(old_words))
+    known = set(old_words)
+    added = [] if mode == "model" else [j for j, (w, c) in enumerate(zip(new.words, new.counts))
+                                        if c >= min_count and w not in known]
+    if max_vocab is not None:
+        added = added[:max(0, max_vocab - len(old_rows))]
+    words = [old_words[i] for i in old_rows] + [new.words[j] for j in added]
+    base = np.asarray(old_counts, dtype=np.int64)[old_rows] if counts == "merged" else 0
+    merged = np.concatenate([base + new_count[old_rows], new.counts[added]]).astype(np.int64)
+    vocab = Vocabulary(words, merged)
+    mapping = np.array([vocab.index.get(w, -1) for w in new.words], dtype=np.int32)
+    return vocab, old_rows.astype(np.int64), mapping
+
+
+def load_model(model: str | os.PathLike | Vectors) -> Vectors:
+    """The starting table, with its output vectors when a w2v model directory holds them."""
+    vec = load(model, context=True)
+    check_finite_rows(vec.matrix, vec.words, f"--from {model}")
+    if vec.context is not None:
+        check_finite_rows(vec.context, vec.words, f"--from {model} (context.npy)")
+    return vec
+
+
+def check_model(vec: Vectors, cfg, model, mixed_tokenizers: bool = False) -> None:
+    """Refuse a starting table that does not fit the run: another dimension, another tokenizer (only
+    warned about with ``mixed_tokenizers``)."""
+    if vec.dim != cfg.dim:
+        raise W2VError(f"--from {model} has {vec.dim} dimensions but --dim is {cfg.dim}; give --dim {vec.dim} "
+                       "or leave --dim out")
+    info = vec.info if isinstance(vec.info, dict) else {}
+    made_by = tokenizers.of_config(info)
+    if made_by not in ("unknown", cfg.tokenize):
+        if mixed_tokenizers:
+            tokenizers.check_match(made_by, cfg.tokenize, f"--from {model} table")
+        else:
+            raise W2VError(f"--from {model} was trained on words of the {made_by!r} tokenizer, this run's are "
+                           f"{cfg.tokenize!r}: words split differently would not match; give --tokenize {made_by}, "
+                           "or --mixed-tokenizers if that is meant")
+    if "lowercase" in info and "corpus" in info and bool(info["lowercase"]) != bool(cfg.lowercase):
+        print(f"warning: --from {model} was trained with lowercase={bool(info['lowercase'])}, this run has "
+              f"{bool(cfg.lowercase)}; words cased differently will not match", file=sys.stderr)
+
+
+def _encode_all(corpus, cfg, workdir, cache_dir, progress: bool) -> EncodedCorpus:
+    """The new corpus with every word an id (min_count 1: an old word rarer than --min-count there still
+    trains; an encoded corpus at the min_count it was encoded with); an empty corpus gives an empty one."""
+    floor = load_encoded(corpus)[1].get("options", {}).get("min_count", 1) if is_encoded(corpus) else 1
+    try:
+        return open_corpus(corpus, replace(cfg, min_count=min(floor, cfg.min_count)), None, workdir, cache_dir,
+                           progress)
+    except EmptyCorpus:  # nothing new to learn: the run gives back the table (--vocab model, union)
+        return EncodedCorpus(np.zeros(0, np.int32), np.zeros(1, np.int64), Vocabulary([], np.zeros(0, np.int64)),
+                             {"tokens": 0, "kept_tokens": 0, "sentences": 0, "vocab_size": 0})
+
+
+def encode_to(corpus, words: list[str], counts: np.ndarray, cfg, workdir, cache_dir=None,
+              progress: bool = True) -> EncodedCorpus:
+    """``corpus`` encoded to a given vocabulary (a resumed run that was started from a table)."""
+    full = _encode_all(corpus, cfg, workdir, cache_dir, progress)
+    _, _, mapping = merge_vocab(words, counts, full.vocab, cfg.min_count, "model", "new")
+    return remap(full, mapping, Vocabulary(list(words), np.asarray(counts, dtype=np.int64)),
+                 Path(workdir) / "merged")
+
+
+def prepare(model: str | os.PathLike | Vectors, corpus, cfg, opts: StartOptions, workdir, cache_dir=None,
+            progress: bool = True, vec: Vectors | None = None) -> Start:
+    """Encode ``corpus`` to the vocabulary merged from ``model`` and it, and seed the tables (see the module)."""
+    t0 = time.perf_counter()
+    vec = load_model(model) if vec is None else vec
+    check_model(vec, cfg, model, opts.mixed_tokenizers)
+    full = _encode_all(corpus, cfg, workdir, cache_dir, progress)
+    vocab, old_rows, mapping = merge_vocab(vec.words, vec.counts, full.vocab, cfg.min_count, opts.vocab,
+                                           opts.counts, cfg.max_vocab)
+    if len(vocab) == 0:
+        raise W2VError(f"the vocabulary is empty: the new corpus holds none of the words of --from {model} "
+                       f"--min-count ({cfg.min_count}) times (--vocab new)")
+    enc = remap(full, mapping, vocab, Path(workdir) / "merged")
+    del full
+    n_old, V = len(old_rows), len(vocab)
+    rng = np.random.default_rng(cfg.seed)
+    syn0 = np.empty((V, cfg.dim), dtype=np.float32)
+    syn0[:n_old] = np.asarray(vec.matrix)[old_rows]
+    syn0[n_old:] = (rng.random((V - n_old, cfg.dim), dtype=np.float32) - 0.5) / cfg.dim
+    syn1 = np.zeros((V, cfg.dim), dtype=np.float32)
+    if vec.context is not None:
+        syn1[:n_old] = np.asarray(vec.context)[old_rows]
+    elif progress:
+        print(f"note: --from {model} has no output vectors (a w2v model saved with --save-context has): the "
+              "output side starts at zero, so the first updates barely move the old rows while it is learned",
+              file=sys.stderr)
+    info = vec.info if isinstance(vec.info, dict) else {}
+    lineage = {
+        "model": str(model) if not isinstance(model, Vectors) else info.get("source", "<Vectors>"),
+        "model_settings": {k: info[k] for k in _SETTINGS if k in info},
+        "model_start_from": info.get("start_from"),  # the chain, when the model itself was continued
+        "vocab": opts.vocab, "counts": opts.counts, "freeze_old": opts.freeze_old,
+        "mixed_tokenizers": opts.mixed_tokenizers,
+        "model_words": len(vec.words), "old_words": n_old, "new_words": V - n_old,
+        "output_vectors": "model" if vec.context is not None else "zero",
+        "merge_seconds": round(time.perf_counter() - t0, 3),
+    }
+    return Start(enc, RunState(syn0, syn1), n_old if opts.freeze_old else 0, lineage)
+
