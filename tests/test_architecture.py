@@ -16,6 +16,8 @@ LAYERS = [
     {"errors"},
     {"safety"},
     {"outdir", "kernels", "count_kernels"},
+    {"subword_kernels"},
+    {"subwords"},
     {"cli", "tokenize"},
     {"corpus"},
     {"count"},

@@ -33,7 +33,16 @@ class TrainConfig(CorpusOptions):
     threads: int = option(os.cpu_count() or 1, "worker threads", lo=1, hi=4096)
     seed: int = option(SEED, "random seed", lo=0, below=2**63)
     save_context: bool = option(False, "also save the output vectors (context.npy)")
+    subwords: bool = option(False, "fastText-style subwords: a word's input vector is the mean of its own row and "
+                            "its hashed character n-gram rows, so any string gets a vector (ngrams.npy)")
+    minn: int = option(3, "with --subwords: shortest character n-gram", lo=1, hi=100)
+    maxn: int = option(6, "with --subwords: longest character n-gram (0 = no n-grams)", lo=0, hi=100)
+    buckets: int = option(2_000_000, "with --subwords: hash buckets (rows) for the n-grams", lo=0, hi=2**31 - 1)
 
     def check(self) -> None:
         if self.min_alpha > self.alpha:
             self.fail("min_alpha", f"must not exceed --alpha {self.alpha}")
+        if self.subwords and self.maxn and self.minn > self.maxn:
+            self.fail("minn", f"must not exceed --maxn {self.maxn}: no n-gram length fits")
+        if self.subwords and self.maxn and self.buckets == 0:
+            self.fail("buckets", "must be at least 1 with n-grams (--maxn > 0); fastText uses 2,000,000")
