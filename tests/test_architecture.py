@@ -24,6 +24,7 @@ LAYERS = [
     {"vocab"},
     {"encode", "shards"},
     {"vectors"},
+    {"fasttext_bin"},
     {"formats"},
     {"resume", "config"},
     {"cooc", "ppmi", "cluster"},
