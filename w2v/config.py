@@ -21,7 +21,8 @@ class TrainConfig(CorpusOptions):
     window: int = option(5, "max context distance (reduced at random)", lo=1, hi=10_000)
     negative: int = option(5, "noise words per positive pair", lo=0, hi=1_000)
     epochs: int = option(5, "passes over the corpus", lo=1, hi=100_000)
-    alpha: float = option(0.025, "initial learning rate", above=0, below=1)
+    alpha: float | None = option(None, "initial learning rate (default 0.025; 0.05 with --subwords, as fastText)",
+                                 above=0, below=1)
     min_alpha: float = option(0.0001, "final learning rate", lo=0, below=1)
     sample: float = option(1e-3, "subsampling threshold (0 = off)", lo=0, hi=1)
     ns_exponent: float = option(0.75, "noise distribution exponent", lo=-10, hi=10)
@@ -40,6 +41,8 @@ class TrainConfig(CorpusOptions):
     buckets: int = option(2_000_000, "with --subwords: hash buckets (rows) for the n-grams", lo=0, hi=2**31 - 1)
 
     def check(self) -> None:
+        if self.alpha is None:
+            self.alpha = 0.05 if self.subwords else 0.025
         if self.min_alpha > self.alpha:
             self.fail("min_alpha", f"must not exceed --alpha {self.alpha}")
         if self.subwords and self.maxn and self.minn > self.maxn:
