@@ -48,14 +48,18 @@ def held_out_words(corpus: Path) -> list[str]:
     from w2v.evaluate import read_pairs
 
     words = sorted({w.lower() for a, b, _ in read_pairs(ws353_path()) for w in (a, b)})
-    text = corpus.read_bytes()
-    present = [w for w in words if re.search(rb"(?<!\S)" + re.escape(w.encode()) + rb"(?!\S)", text)]
-    return present[::10]
+    found = set(_pattern(words).findall(corpus.read_bytes()))
+    return [w for w in words if w.encode() in found][::10]
+
+
+def _pattern(words: list[str]) -> re.Pattern:
+    # Whole tokens only (between spaces or line ends); longest first, so no word stops inside a longer one.
+    alternatives = b"|".join(re.escape(w.encode()) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rb"(?<!\S)(" + alternatives + rb")(?!\S)")
 
 
 def without_words(corpus: Path, words: list[str], out: Path) -> Path:
-    pattern = re.compile(rb"(?<!\S)(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")(?!\S) ?")
-    out.write_bytes(pattern.sub(b"", corpus.read_bytes()))
+    out.write_bytes(re.sub(rb"  +", b" ", _pattern(words).sub(b"", corpus.read_bytes())))
     return out
 
 
