@@ -215,3 +215,35 @@ def test_spec_checks():
         SubwordSpec(4, 3, 10).check()
     with pytest.raises(W2VError, match="buckets 0"):
         SubwordSpec(3, 6, 0).check()
+
+
+def test_export_unknown_subword_builds_missing_rows_and_reports_coverage(corpus, tmp_path):
+    model = tmp_path / "m"
+    vec = _train(corpus, model)
+    index = tmp_path / "index.txt"
+    index.write_text("\n".join(["", "[UNK]", "cat", "naïveté", "cats"]) + "\n", encoding="utf-8")
+    out = tmp_path / "e.npy"
+    r = subprocess.run([sys.executable, "-m", "w2v.export", str(model), "--vocab", str(index), "--out", str(out),
+                        "--unknown", "subword", "--format", "textvectorization"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "rows: 1 from the table, 2 from subwords, 1 by the fallback (zeros)" in r.stdout
+    m = np.load(out)
+    np.testing.assert_array_equal(m[2], vec["cat"])
+    np.testing.assert_allclose(m[3], vec.vector("naïveté"), atol=1e-6)
+    assert not m[1].any() and not m[0].any()
+    plain = tmp_path / "plain"
+    w2v.Vectors(vec.matrix, vec.words).save(plain)
+    r = subprocess.run([sys.executable, "-m", "w2v.export", str(plain), "--vocab", str(index), "--out",
+                        str(tmp_path / "p.npy"), "--unknown", "subword"], capture_output=True, text=True)
+    assert r.returncode == 2 and "needs a table with character n-grams" in r.stderr
+    assert not (tmp_path / "p.npy").exists()
+
+
+def test_classifier_init_builds_missing_rows_from_ngrams(corpus):
+    from w2v.supervised import train_and_evaluate
+
+    vec = _train(corpus)
+    tokens = [["cat", "naïveté", "the"], ["cats", "a", "ab"]] * 10
+    labels = np.array([0, 1] * 10)
+    res = train_and_evaluate(tokens, labels, np.arange(16), np.arange(16, 20), init=vec, epochs=1, val_size=0)
+    assert res.report.fallback == "random" and res.report.subwords == 2 and res.report.hits == 4

@@ -30,7 +30,8 @@ class TrainConfig(CorpusOptions):
     cbow: bool = option(False, "CBOW (mean of context) instead of skip-gram")
     shared_negatives: bool = option(
         True, "skip-gram: fresh noise words for every (centre, context) pair, as word2vec's C code (default: one "
-        "set per centre word, shared by its context words; Ji et al. 2016)", flag="--per-pair-negatives")
+        "set per centre word, shared by its context words; Ji et al. 2016; --subwords always draws per pair, as "
+        "fastText)", flag="--per-pair-negatives")
     threads: int = option(os.cpu_count() or 1, "worker threads", lo=1, hi=4096)
     seed: int = option(SEED, "random seed", lo=0, below=2**63)
     save_context: bool = option(False, "also save the output vectors (context.npy)")
@@ -41,6 +42,8 @@ class TrainConfig(CorpusOptions):
     buckets: int = option(2_000_000, "with --subwords: hash buckets (rows) for the n-grams", lo=0, hi=2**31 - 1)
 
     def check(self) -> None:
+        if self.subwords:  # one shared set per centre word costs subword skip-gram ~12 analogy points
+            self.shared_negatives = False
         if self.alpha is None:
             self.alpha = 0.05 if self.subwords else 0.025
         if self.min_alpha > self.alpha:
