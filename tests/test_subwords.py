@@ -173,6 +173,8 @@ def test_unseen_words_get_vectors_from_their_ngrams(corpus):
     np.testing.assert_array_equal(vec.vector("cat"), vec["cat"])
     assert vec.most_similar("naïveté", topn=3)[0][0] in vec.words
     assert -1 <= vec.similarity("naïveté", "naïve") <= 1
+    for method in ("add", "mul"):  # analogies with a word outside the vocabulary
+        assert vec.analogy("cat", "naïveté", "the", method=method)[0][0] not in ("cat", "the")
     plain = w2v.Vectors(vec.matrix, vec.words)
     with pytest.raises(KeyError, match="no character n-grams"):
         plain.vector("naïveté")

@@ -324,11 +324,11 @@ class Vectors:
         if not pos:
             raise ValueError("most_similar_cosmul needs at least one positive word or vector")
         unit = self.unit[: self._restrict(restrict)]
-        rows = [self.index_of(t) for t in pos + neg if isinstance(t, str)]
+        rows = [i for t in pos + neg if isinstance(t, str) for i in [self._unit_of(t)[1]] if i is not None]
 
         def shifted(term) -> np.ndarray:
             if isinstance(term, str):
-                vec = self.unit[self.index_of(term)]
+                vec = self._unit_of(term)[0]
             else:
                 vec = np.asarray(term, dtype=np.float32)
                 norm = np.linalg.norm(vec)
