@@ -59,7 +59,9 @@ def with_reserved(words) -> list[str]:
 
 
 FORMATS = ("auto", "keras-json", "textvectorization", "w2v-vocab")
-POLICIES = ("zeros", "mean", "random")
+POLICIES = ("zeros", "mean", "random", "subword")
+#: Policies for what ``subword`` cannot build (a table without n-grams, a word without any, ``[UNK]``).
+FALLBACKS = ("zeros", "mean", "random")
 
 
 @dataclass
@@ -84,6 +86,10 @@ class AlignReport:
         Hits found only after lowercasing the word.
     unknown : str
         The unknown policy used.
+    subwords : int
+        Missed words whose row was built from their character n-grams (``unknown="subword"``).
+    fallback : str
+        With ``unknown="subword"``: the policy of the rows n-grams could not build.
     """
 
     rows: int
@@ -95,6 +101,8 @@ class AlignReport:
     oov_rows: list[int] = field(default_factory=list)
     lowercased: int = 0
     unknown: str = "zeros"
+    subwords: int = 0
+    fallback: str | None = None
     token_hits: int | None = None
     token_total: int | None = None
     model_tokenize: str = "unknown"
@@ -118,11 +126,15 @@ class AlignReport:
         extra = f", {self.lowercased} after lowercasing" if self.lowercased else ""
         tok = self.token_coverage
         extra += f" of types, {100 * tok:.1f}% of tokens" if tok is not None else ""
+        if self.fallback is not None:
+            rows = (f"rows: {self.hits:,} from the table, {self.subwords:,} from subwords, "
+                    f"{len(self.oov_rows) + self.misses - self.subwords:,} by the fallback ({self.fallback})")
+        else:
+            rows = f"unknown rows ({self.unknown}): {len(self.oov_rows) + self.misses:,}"
         return (
             f"Converted {self.hits:,} words ({self.misses:,} misses, coverage {100 * self.coverage:.1f}%{extra}); "
             f"matrix {self.rows:,} x {self.dim}, padding rows {self.padding_rows[:3]}"
-            f"{'...' if len(self.padding_rows) > 3 else ''}, unknown rows ({self.unknown}): "
-            f"{len(self.oov_rows) + self.misses:,}"
+            f"{'...' if len(self.padding_rows) > 3 else ''}, {rows}"
         )
 
 
@@ -136,6 +148,7 @@ def align(
     counts: Sequence[int] | np.ndarray | None = None,
     tokenize: str | None = None,
     allow_sparse: bool = False,
+    fallback: str = "zeros",
 ) -> tuple[np.ndarray, AlignReport]:
     """Build the embedding matrix for ``word_index`` from a trained table.
 
@@ -147,9 +160,11 @@ def align(
     word_index : mapping or sequence
         ``{word: index}`` (index 0 is the padding row unless a word owns it), or a token list in
         index order where ``''`` marks padding (``TextVectorization.get_vocabulary()``).
-    unknown : {"zeros", "mean", "random"}
+    unknown : {"zeros", "mean", "random", "subword"}
         Row for words missing from the model and for OOV tokens: zeros; the mean of the table; or
-        an independent draw per row from a normal with the table's per-dimension mean and std.
+        an independent draw per row from a normal with the table's per-dimension mean and std;
+        ``subword``: a missing word's vector built from its character n-grams (a table trained with
+        ``--subwords`` or read from a fastText ``.bin``), ``fallback`` for the rest.
     seed : int, optional
         Seed for ``unknown="random"``.
     lowercase : bool
@@ -173,7 +188,12 @@ def align(
     """
     if unknown not in POLICIES:
         raise W2VError(f"unknown policy {unknown!r}: choose one of {', '.join(POLICIES)}")
+    if fallback not in FALLBACKS:
+        raise W2VError(f"unknown fallback policy {fallback!r}: choose one of {', '.join(FALLBACKS)}")
     vec = load(source, mmap=True)
+    if unknown == "subword" and not vec.has_subwords:
+        raise W2VError("--unknown subword needs a table with character n-grams (trained with --subwords, or a "
+                       "fastText .bin); this one has none: choose zeros, mean or random")
     table, words = vec.matrix, vec.words
     tokens = _tokens_by_index(word_index, 4 * table.shape[1], allow_sparse)
     if counts is not None and len(counts) != len(tokens):
@@ -182,7 +202,8 @@ def align(
     for i, w in enumerate(words):
         model_index.setdefault(w, i)
     dim = table.shape[1]
-    report = AlignReport(rows=len(tokens), dim=dim, unknown=unknown)
+    report = AlignReport(rows=len(tokens), dim=dim, unknown=unknown,
+                         fallback=fallback if unknown == "subword" else None)
     src = np.full(len(tokens), -1, dtype=np.int64)  # model row of each index, -1: none
     unknown_rows: list[int] = []
     oov = set(oov_tokens)
@@ -207,6 +228,15 @@ def align(
     matrix = np.zeros((len(tokens), dim), dtype=np.float32)
     hit = src >= 0
     matrix[hit] = table[src[hit]]
+    if unknown == "subword" and report.misses:
+        special = set(report.oov_rows)
+        missed = [i for i in unknown_rows if i not in special]
+        built, source_of = vec.vectors_for([tokens[i] for i in missed])
+        done = {i for i, s in zip(missed, source_of) if s == 2}
+        matrix[[i for i in missed if i in done]] = built[source_of == 2]
+        report.subwords = len(done)
+        unknown_rows = [i for i in unknown_rows if i not in done]
+        unknown = fallback
     if unknown_rows and unknown != "zeros":
         stats = np.asarray(table, dtype=np.float64)
         mean = stats.mean(axis=0)
@@ -351,6 +381,7 @@ def export(
     lowercase: bool = False,
     tokenize: str | None = None,
     allow_sparse: bool = False,
+    fallback: str = "zeros",
 ) -> AlignReport:
     """Align ``model`` to the word index in ``vocab``; write float32 ``out`` (and ``missing``) atomically.
 
@@ -369,7 +400,7 @@ def export(
     if (fmt == "auto" and detect_format(vocab) == "w2v-vocab") or fmt == "w2v-vocab":
         counts = np.concatenate([[0, 0], read_vocab(vocab)[1]])  # the layout's padding and [UNK] rows first
     matrix, report = align(vec, tokens, unknown=unknown, seed=seed, lowercase=lowercase, counts=counts,
-                           tokenize=tokenize)
+                           tokenize=tokenize, fallback=fallback)
     try:
         save_npy(out, matrix.astype(np.float32, copy=False))
         if missing is not None:
@@ -389,7 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
         "row zero, unknown words by --unknown. Load it into keras.layers.Embedding (Constant initializer) or "
         "torch.nn.Embedding.from_pretrained.",
     )
-    p.add_argument("model", metavar="MODEL", help="w2v model directory (embeddings.npy + vocab.txt)")
+    p.add_argument("model", metavar="MODEL",
+                   help="w2v model directory (embeddings.npy + vocab.txt), word2vec/GloVe/.vec file or fastText .bin")
     p.add_argument("--vocab", required=True, help="your word index file")
     p.add_argument("--out", required=True, help="output .npy file (float32, rows = your indices)")
     p.add_argument("--format", choices=FORMATS, default="auto",
@@ -398,8 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "index i+2 after padding 0 and unknown 1); auto: .json -> keras-json, word<TAB>count -> "
                    "w2v-vocab, else textvectorization")
     p.add_argument("--unknown", choices=POLICIES, default="zeros",
-                   help="row for words the model lacks and for [UNK]/<OOV>: zeros, the table mean, or a random "
-                   "vector per word at the table's scale")
+                   help="row for words the model lacks and for [UNK]/<OOV>: zeros, the table mean, a random "
+                   "vector per word at the table's scale, or (subword) built from the word's character n-grams "
+                   "when the model has them (--subwords models, fastText .bin), --fallback for the rest")
+    p.add_argument("--fallback", choices=FALLBACKS, default="zeros",
+                   help="with --unknown subword: row of [UNK]/<OOV> and of words without any n-gram")
     p.add_argument("--missing", help="write the words the model lacks to this file, one a line")
     p.add_argument("--allow-sparse-index", action="store_true",
                    help=f"write the matrix even when most of its rows belong to no word (more than {SPARSE_ROWS:,} "
@@ -419,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     report = export(args.model, args.vocab, args.out, fmt=args.format, unknown=args.unknown,
                     missing=args.missing, seed=args.seed, lowercase=args.lowercase_fallback, tokenize=args.tokenize,
-                    allow_sparse=args.allow_sparse_index)
+                    allow_sparse=args.allow_sparse_index, fallback=args.fallback)
     if report.tokenize_warning:
         print(report.tokenize_warning, file=sys.stderr)
     if not args.quiet:

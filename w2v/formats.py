@@ -29,6 +29,7 @@ import numpy as np
 
 from .cli import add_quiet, parser, run_cli
 from .errors import W2VError
+from .fasttext_bin import is_fasttext_bin, read_fasttext_bin
 from .outdir import atomic_path, check_output_dir, save_text
 from .safety import check_finite_rows, check_memory, check_not_input, probe_writable, remove_stale
 from .vectors import Vectors
@@ -330,9 +331,12 @@ def write_projector(directory: PathLike, vectors: Vectors, force: bool = False) 
 
 
 def read_vector_file(path: PathLike, binary: bool | None = None) -> Vectors:
-    """Read a word2vec text/binary file (first line ``V dim``; ``binary=None`` detects which) or, for any
-    other first line, a GloVe text file. Use :func:`load`, which also takes model directories."""
+    """Read a fastText ``.bin`` model (with its n-gram table, :mod:`w2v.fasttext_bin`), a word2vec
+    text/binary file (first line ``V dim``; ``binary=None`` detects which; fastText's ``.vec`` is word2vec
+    text) or, for any other first line, a GloVe text file. Use :func:`load`, which also takes model directories."""
     path = Path(path)
+    if is_fasttext_bin(path):
+        return read_fasttext_bin(path)
     with open(path, "rb") as fh:
         first = fh.readline(4096)
     parts = first.split()

@@ -49,14 +49,25 @@ def parse_query(text: str | Sequence[str]) -> list[tuple[list[str], list[str]]]:
 
 def format_query(vec: Vectors, pos: list[str], neg: list[str], topn: int, restrict: int | None, method: str) -> str:
     """Neighbours of one query as text: a title line, then ``rank word cosine`` lines."""
+    built = []
     for w in pos + neg:
-        if w not in vec:
-            raise W2VError(f"unknown word {w!r} (not among the model's {len(vec)} words)")
+        if w in vec:
+            continue
+        if not vec.has_subwords:
+            raise W2VError(f"unknown word {w!r} (not among the model's {len(vec)} words, and the model has no "
+                           "character n-grams to build it from)")
+        try:
+            vec.vector(w)
+        except KeyError as exc:
+            raise W2VError(str(exc).strip("\"'")) from None
+        built.append(w)
     if method == "mul":
         hits = vec.most_similar_cosmul(pos, neg, topn=topn, restrict=restrict)
     else:
         hits = vec.most_similar(pos, neg, topn=topn, restrict=restrict)
     title = pos[0] + "".join(f" + {w}" for w in pos[1:]) + "".join(f" - {w}" for w in neg)
+    if built:
+        title += f"  ({', '.join(built)}: outside the vocabulary, built from character n-grams)"
     width = max((len(w) for w, _ in hits), default=0)
     lines = [title] + [f"{i:>4}. {w:<{width}}  {s:.4f}" for i, (w, s) in enumerate(hits, 1)]
     return "\n".join(lines)

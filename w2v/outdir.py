@@ -46,8 +46,10 @@ EMBEDDINGS = "embeddings.npy"
 VOCAB = "vocab.txt"
 CONFIG = "config.json"
 CONTEXT = "context.npy"
+#: With subwords: the input table as fastText lays it out (each word's own row, then the n-gram buckets).
+NGRAMS = "ngrams.npy"
 #: Every name a model directory may hold; anything else in it is a file of the user's.
-MODEL_FILES = (EMBEDDINGS, VOCAB, CONFIG, CONTEXT)
+MODEL_FILES = (EMBEDDINGS, VOCAB, CONFIG, CONTEXT, NGRAMS)
 #: The mark every model's config.json carries (key FORMAT_KEY): the directory was written by w2v.
 FORMAT_KEY, FORMAT = "format", "w2v-model-1"
 _MAX_CONFIG_BYTES = 64 << 20  # a config.json larger than this is not read to recognise a model
@@ -378,6 +380,7 @@ def save_model(
     config: dict | None = None,
     context: np.ndarray | None = None,
     force: bool = False,
+    ngrams: np.ndarray | None = None,
 ) -> Path:
     """Save a table in the common output-directory format; returns the directory.
 
@@ -395,6 +398,8 @@ def save_model(
         _write_npy(tmp / EMBEDDINGS, embeddings)
         if context is not None:
             _write_npy(tmp / CONTEXT, np.asarray(context, dtype=np.float32))
+        if ngrams is not None:
+            _write_npy(tmp / NGRAMS, np.asarray(ngrams, dtype=np.float32))
         (tmp / VOCAB).write_text("".join(f"{w}\t{int(c)}\n" for w, c in zip(words, counts)), encoding="utf-8")
         (tmp / CONFIG).write_text(to_json(mark(config or {}), sort_keys=True) + "\n", encoding="utf-8")
     return out
@@ -477,6 +482,19 @@ def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = Fals
             raise W2VError(f"{path / CONTEXT} has shape {ctx.shape}, {emb_path} {emb.shape}")
         check_finite_rows(ctx, words, str(path / CONTEXT))
     return emb, words, counts, config, ctx
+
+
+def read_ngrams(path: str | os.PathLike, words: Sequence[str], dim: int, buckets: int, mmap: bool = False
+                ) -> np.ndarray | None:
+    """The subword input table ``ngrams.npy`` of a model directory (``len(words) + buckets`` rows of
+    ``dim``), or None if the directory has none; a table of another shape is a one-line error."""
+    path = Path(path) / NGRAMS
+    if not path.is_file():
+        return None
+    table = _load_table(path, mmap)
+    if table.shape != (len(words) + buckets, dim):
+        raise W2VError(f"{path} has shape {table.shape}, expected ({len(words)} words + {buckets} buckets, {dim})")
+    return table
 
 
 def versions(*modules: str) -> dict:

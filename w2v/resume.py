@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import W2VError
-from .outdir import CONFIG, CONTEXT, EMBEDDINGS, read_config, read_model
+from .outdir import CONFIG, CONTEXT, EMBEDDINGS, NGRAMS, read_config, read_model, read_ngrams
 
 #: Options a resumed run may change: they do not change the result (with one thread).
 FREE_ON_RESUME = ("threads",)
@@ -61,6 +61,10 @@ def load_run(path: str | os.PathLike) -> tuple[dict, list[str], np.ndarray, RunS
     path = Path(path)
     config = read_config(path / CONFIG)  # strict: a damaged config cannot be resumed
     table, words, counts, _, context = read_model(path, context=True)
+    if config.get("subwords") is True:  # the input table is the n-gram table (words' own rows first)
+        table = read_ngrams(path, words, table.shape[1], int(config["buckets"]) if config.get("maxn") else 0)
+        if table is None:
+            raise W2VError(f"{path / NGRAMS} is missing: a partial subword run needs its input table to resume")
     saved = config.get("resume_state")
     if not isinstance(saved, dict):
         if not config:

@@ -434,8 +434,8 @@ class ClassifyConfig(Options):
     """Every option of the classifier experiment, defined once (``python -m w2v.classify`` is generated from it)."""
 
     freeze: bool = option(False, "keep the Embedding table fixed (train only the linear layer)")
-    unknown: str = option("random", "with --model: initial row of training words the model lacks",
-                          choices=POLICIES)
+    unknown: str = option("auto", "with --model: initial row of training words the model lacks (auto: built from "
+                          "their character n-grams when the model has them, else random)", choices=(*POLICIES, "auto"))
     lowercase_fallback: bool = option(False, "with --model: look missing words up lowercased",
                                       deprecated=("--lowercase",))
     extend_vocab: bool = option(False, "with --model: append the model's other words to the word index, so words "
@@ -533,7 +533,7 @@ def train_and_evaluate(
     test_idx: np.ndarray,
     init=None,
     freeze: bool = False,
-    unknown: str = "random",
+    unknown: str = "auto",
     lowercase: bool = False,
     extend_vocabulary: bool = False,
     dim: int = 100,
@@ -551,7 +551,8 @@ def train_and_evaluate(
 
     The word index comes from the training part only. ``init`` (anything :func:`w2v.vectors.load`
     takes) gives the initial table through :func:`w2v.export.align`:
-    training words the model lacks get the ``unknown`` policy; the ``[UNK]`` row starts at zero.
+    training words the model lacks get the ``unknown`` policy (``auto``: built from their character
+    n-grams when the model has them, else random); the ``[UNK]`` row starts at zero.
     ``scale="random"`` then rescales the whole table so its rows have the random table's standard
     deviation (a pre-trained table is often 10x larger, which changes both the linear layer's inputs
     and how far a learning rate moves the rows). ``extend_vocabulary=True`` appends the model's other
@@ -580,8 +581,11 @@ def train_and_evaluate(
             known = set(vocabulary)
             vocabulary = vocabulary + [w for w in source.words if w not in known]
             train_counts = np.concatenate([train_counts, np.zeros(len(vocabulary) - len(train_counts), np.int64)])
+        if unknown == "auto":
+            source = load(source, mmap=True)
+            unknown = "subword" if source.has_subwords else "random"
         weights, report = align(source, vocabulary, unknown=unknown, seed=seed, lowercase=lowercase,
-                                counts=train_counts, tokenize=tokenize)
+                                counts=train_counts, tokenize=tokenize, fallback="random")
         weights[UNK_ID] = 0.0
         if scale == "random":
             factor = scale_to_random(weights, np.arange(len(RESERVED), len(vocabulary)))

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import warmstart
+from . import subwords, warmstart
 from .cli import add_corpus, add_quiet, flag_name, parser, run_cli
 from .config import TrainConfig
 from .corpus import list_files
@@ -77,9 +77,13 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
     from . import kernels  # imported here: numba compiles on first use, not on `import w2v`
 
     V, dim = len(enc.vocab), cfg.dim
+    rows = subword_rows(enc.vocab.words, cfg)
     if state is None:
-        rng = np.random.default_rng(cfg.seed)
-        syn0 = ((rng.random((V, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+        if rows is not None:
+            syn0 = subwords.input_table(enc.vocab.words, spec_of(cfg), dim, cfg.seed)
+        else:
+            rng = np.random.default_rng(cfg.seed)
+            syn0 = ((rng.random((V, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
         syn1 = np.zeros((V, dim), dtype=np.float32)
         state = RunState(syn0, syn1)
     syn0, syn1 = state.syn0, state.syn1
@@ -99,10 +103,20 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
     bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="train", disable=None if progress else True,
                dynamic_ncols=True, smoothing=0.1)
     bar.update(state.epoch * corpus_words + (int(starts[bounds[state.job]]) if state.job < n_jobs else 0))
+    if rows is not None:  # the same kernels with each word's input rows (w2v.subword_kernels)
+        from . import subword_kernels
+
+        def train_job(syn0, syn1, *args):  # the last argument, frozen rows, is always 0 (--from refuses subwords)
+            return subword_kernels.train_job(syn0, syn1, *rows, *args[:-1])
+
+        def eval_loss(syn0, syn1, *args):
+            return subword_kernels.eval_loss(syn0, syn1, *rows, *args)
+    else:
+        train_job, eval_loss = kernels.train_job, kernels.eval_loss
     # An empty job first: numba compiles (or loads its cache) here, outside the timed epochs.
     t_compile = time.perf_counter()
-    kernels.train_job(syn0, syn1, enc.ids, starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
-                      cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha, 0, total_words, 0, frozen)
+    train_job(syn0, syn1, enc.ids, starts, 0, 0, keep, alias_prob, alias_idx, cfg.window, cfg.negative,
+              cfg.cbow, cfg.shared_negatives, cfg.alpha, cfg.min_alpha, 0, total_words, 0, frozen)
     compile_seconds = time.perf_counter() - t_compile
     t_start = time.perf_counter()
     stopped = False
@@ -129,7 +143,7 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
                         handed[0] = j + 1
                     s0, s1 = int(bounds[j]), int(bounds[j + 1])
                     seed = (cfg.seed * 1_000_003 + epoch) * 10_000_019 + j
-                    nll, pairs, done, trained = kernels.train_job(
+                    nll, pairs, done, trained = train_job(
                         syn0, syn1, enc.ids, starts, s0, s1, keep, alias_prob, alias_idx,
                         cfg.window, cfg.negative, cfg.cbow, cfg.shared_negatives, cfg.alpha,
                         cfg.min_alpha, epoch * corpus_words + int(starts[s0]), total_words,
@@ -172,7 +186,7 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
         state.epoch_loss.append(float(totals[0] / max(totals[1], 1)))
         if heldout_starts is not None:  # the same pairs and noise words every epoch, frozen tables
             t_eval = time.perf_counter()
-            state.heldout_loss.append(float(kernels.eval_loss(syn0, syn1, enc.ids, heldout_starts, keep, alias_prob,
+            state.heldout_loss.append(float(eval_loss(syn0, syn1, enc.ids, heldout_starts, keep, alias_prob,
                                                               alias_idx, cfg.window, cfg.negative, cfg.cbow, cfg.seed)))
             heldout_seconds += time.perf_counter() - t_eval
             if progress:
@@ -254,6 +268,8 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
     if start_from is not None:
         if resume is not None:
             raise W2VError("--from and --resume do not go together (a resumed run continues its own tables)")
+        if (config.subwords if config is not None else options.get("subwords")):
+            raise W2VError("--from does not take --subwords yet: start a subword table from scratch")
         model = warmstart.load_model(start_from)
         if config is None:
             options.setdefault("dim", model.dim)
@@ -314,6 +330,10 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                 info = {"method": "cbow" if cfg.cbow else "sgns", "corpus": str(corpus), **asdict(cfg),
                         "corpus_stats": enc.stats, **run_info, "total_seconds": round(time.perf_counter() - t0, 3),
                         "versions": versions("numba"), **({"start_from": lineage} if lineage else {})}
+                if cfg.subwords:  # embeddings.npy: each word's composed vector; ngrams.npy: the input table
+                    table = subwords.compose_words(state.syn0, *subword_rows(enc.vocab.words, cfg))[0]
+                    return Vectors(table, enc.vocab.words, enc.vocab.counts, info, context=state.syn1,
+                                   ngrams=state.syn0)
                 return Vectors(state.syn0, enc.vocab.words, enc.vocab.counts, info, context=state.syn1)
 
             def save_partial(state: RunState, run_info: dict, reason: str) -> None:
@@ -400,15 +420,30 @@ def _check_paths(corpus, out, cache_dir, force: bool, resume) -> None:
             check_disk(cache_dir, 4 * tokens, what + ")", "use a --cache-dir on a larger disk")
 
 
+def spec_of(cfg: TrainConfig) -> subwords.SubwordSpec:
+    return subwords.SubwordSpec(cfg.minn, cfg.maxn, cfg.buckets if cfg.maxn else 0)
+
+
+def subword_rows(words: list[str], cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray] | None:
+    """With ``--subwords``: each word's input rows (its own, then its n-grams') as CSR arrays."""
+    return subwords.word_rows(words, spec_of(cfg)) if cfg.subwords else None
+
+
 def _check_resources(vocab_size: int, cfg: TrainConfig, out, checkpoint: bool) -> None:
     """Refuse, before the tables are allocated, a run whose tables do not fit in memory or whose
     model does not fit on the output disk."""
     table = vocab_size * cfg.dim * 4
-    check_memory(2 * table, f"the input and output tables ({vocab_size:,} words x {cfg.dim} dims x 4 bytes x 2)",
-                 "lower --dim or --max-vocab, or raise --min-count")
+    ngram_table = (vocab_size + spec_of(cfg).buckets) * cfg.dim * 4 if cfg.subwords else 0
+    if cfg.subwords:
+        check_memory(2 * table + ngram_table,
+                     f"the subword input table ({vocab_size:,} words + {spec_of(cfg).buckets:,} buckets x {cfg.dim} "
+                     f"dims x 4 bytes) and the output and composed tables", "lower --buckets or --dim")
+    else:
+        check_memory(2 * table, f"the input and output tables ({vocab_size:,} words x {cfg.dim} dims x 4 bytes x 2)",
+                     "lower --dim or --max-vocab, or raise --min-count")
     if out is not None:
         n_tables = 2 if (cfg.save_context or checkpoint) else 1
-        need = n_tables * table + vocab_size * 24
+        need = n_tables * table + vocab_size * 24 + ngram_table
         check_disk(out, need, f"the model ({n_tables} table(s) of {vocab_size:,} x {cfg.dim} float32)")
 
 
@@ -508,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
 
             if args.checkpoint:
                 raise W2VError("--checkpoint and --resume are not available with --cluster")
+            if args.subwords:
+                raise W2VError("--subwords is not available with --cluster; train with threads on one machine")
             result = train_on_cluster(args.corpus, args.cluster, out=out, config=TrainConfig.from_args(args),
                                       progress=not args.quiet, force=args.force)
         else:

@@ -49,6 +49,10 @@ class Vectors:
         How the table was made (``config.json`` of a model directory): method, options, timings.
     context : numpy.ndarray, optional
         The output (context) vectors, same shape, when the method has them and they were kept.
+    ngrams : numpy.ndarray, optional
+        With subwords (``info`` holds ``subwords``, ``minn``, ``maxn``, ``buckets``): the input table as
+        fastText lays it out, each word's own row then the n-gram buckets; :meth:`vector` then gives
+        any string a vector (:mod:`w2v.subwords`).
 
     Raises
     ------
@@ -57,7 +61,7 @@ class Vectors:
     """
 
     def __init__(self, matrix: np.ndarray, words: Sequence[str], counts: Sequence[int] | np.ndarray | None = None,
-                 info: dict | None = None, context: np.ndarray | None = None):
+                 info: dict | None = None, context: np.ndarray | None = None, ngrams: np.ndarray | None = None):
         if not (isinstance(matrix, np.ndarray) and matrix.dtype == np.float32):
             matrix = np.asarray(matrix, dtype=np.float32)
         if matrix.ndim != 2 or matrix.shape[0] != len(words):
@@ -75,6 +79,15 @@ class Vectors:
                 raise W2VError(f"word {w!r} occurs twice (rows {self._index[w]} and {i}); words must be unique")
         self.info: dict = dict(info or {})
         self.context: np.ndarray | None = context
+        self.ngrams: np.ndarray | None = ngrams
+        self._spec = None
+        if ngrams is not None:
+            from .subwords import SubwordSpec
+
+            self._spec = SubwordSpec.from_info(self.info)
+            if self._spec is None or ngrams.shape != (len(self.words) + self._spec.buckets, matrix.shape[1]):
+                raise W2VError(f"an n-gram table of shape {ngrams.shape} needs subword settings in info "
+                               f"(subwords, minn, maxn, buckets) matching {len(self.words)} words x {matrix.shape[1]}")
         self._unit: np.ndarray | None = None
         self._norms: np.ndarray | None = None
 
@@ -88,9 +101,13 @@ class Vectors:
         ``mmap=True`` memory-maps the raw matrix (read-only); the normalized copy used by
         queries is still built in memory on the first query.
         """
-        from .outdir import read_model
+        from .outdir import read_model, read_ngrams
+        from .subwords import SubwordSpec
 
-        return cls(*read_model(path, mmap=mmap, context=context))
+        matrix, words, counts, info, ctx = read_model(path, mmap=mmap, context=context)
+        spec = SubwordSpec.from_info(info)
+        ngrams = read_ngrams(path, words, matrix.shape[1], spec.buckets, mmap) if spec is not None else None
+        return cls(matrix, words, counts, info, ctx, ngrams)
 
     @classmethod
     def from_arrays(
@@ -110,7 +127,7 @@ class Vectors:
 
         ctx = self.context if context is not False else None
         return save_model(path, self.matrix, self.words, self.counts, {**self.info, **(config or {})}, ctx,
-                          force=force)
+                          force=force, ngrams=self.ngrams)
 
     # -- the names older code used for the same things (one release of deprecation) ------------------
 
@@ -165,6 +182,52 @@ class Vectors:
                 f"word {word!r} not in vocabulary ({len(self)} words); test with `{word!r} in vectors` first"
             ) from None
 
+    @property
+    def has_subwords(self) -> bool:
+        """Whether the table has character n-grams, so that :meth:`vector` answers any string."""
+        return self._spec is not None
+
+    def vectors_for(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors of many strings: ``(float32[n, dim], source int8[n])`` with source 1 for a row of the
+        table, 2 for a vector built from n-grams (words outside the vocabulary), 0 for none (zeros: no
+        n-gram table, or a string without n-grams)."""
+        out = np.zeros((len(words), self.dim), dtype=np.float32)
+        source = np.zeros(len(words), dtype=np.int8)
+        rows = np.array([self._index.get(w, -1) for w in words], dtype=np.int64)
+        known = rows >= 0
+        out[known] = self.matrix[rows[known]]
+        source[known] = 1
+        missing = np.flatnonzero(~known)
+        if self._spec is not None and len(missing):
+            from .subwords import unseen_vectors
+
+            vecs, found = unseen_vectors(self.ngrams, len(self), self._spec, [words[i] for i in missing])
+            out[missing] = vecs
+            source[missing[found]] = 2
+        return out, source
+
+    def vector(self, word: str) -> np.ndarray:
+        """The vector of any string: its row, or (for a word outside the vocabulary of a table with
+        n-grams) the mean of its n-gram rows, as fastText's ``get_word_vector``. Raises ``KeyError``
+        saying why when there is none."""
+        if word in self._index:
+            return self.matrix[self._index[word]]
+        if self._spec is None:
+            raise KeyError(f"word {word!r} not in vocabulary ({len(self)} words) and the table has no character "
+                           "n-grams to build it from (train with --subwords, or load a fastText .bin)")
+        vec, source = self.vectors_for([word])
+        if not source[0]:
+            raise KeyError(f"word {word!r} not in vocabulary and has no character n-grams of {self._spec.minn} to "
+                           f"{self._spec.maxn} characters")
+        return vec[0]
+
+    def _unit_of(self, word: str) -> tuple[np.ndarray, int | None]:
+        # The unit vector of a query word and its row (None for a word built from n-grams).
+        if word in self._index or self._spec is None:
+            i = self.index_of(word)
+            return self.unit[i], i
+        return unit_rows(self.vector(word)[None, :])[0], None
+
     def __getitem__(self, word: str | Iterable[str]) -> np.ndarray:
         """Vector of one word (1-D), or a ``(n, dim)`` array for a list of words."""
         if isinstance(word, str):
@@ -189,8 +252,7 @@ class Vectors:
 
     def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of two words."""
-        u = self.unit
-        return float(np.dot(u[self.index_of(a)].astype(np.float64), u[self.index_of(b)].astype(np.float64)))
+        return float(np.dot(self._unit_of(a)[0].astype(np.float64), self._unit_of(b)[0].astype(np.float64)))
 
     def _terms(self, items: Query | Sequence[Query] | None) -> list:
         if items is None:
@@ -213,9 +275,10 @@ class Vectors:
         for sign, items in ((1.0, pos), (-1.0, neg)):
             for item in items:
                 if isinstance(item, str):
-                    i = self.index_of(item)
-                    rows.append(i)
-                    mean += sign * self.unit[i]
+                    u, i = self._unit_of(item)
+                    if i is not None:
+                        rows.append(i)
+                    mean += sign * u
                 else:
                     vec = np.asarray(item, dtype=np.float64)
                     if vec.shape != (self.dim,):
@@ -261,11 +324,11 @@ class Vectors:
         if not pos:
             raise ValueError("most_similar_cosmul needs at least one positive word or vector")
         unit = self.unit[: self._restrict(restrict)]
-        rows = [self.index_of(t) for t in pos + neg if isinstance(t, str)]
+        rows = [i for t in pos + neg if isinstance(t, str) for i in [self._unit_of(t)[1]] if i is not None]
 
         def shifted(term) -> np.ndarray:
             if isinstance(term, str):
-                vec = self.unit[self.index_of(term)]
+                vec = self._unit_of(term)[0]
             else:
                 vec = np.asarray(term, dtype=np.float32)
                 norm = np.linalg.norm(vec)
