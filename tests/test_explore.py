@@ -221,7 +221,7 @@ def check_page(html: Path, models: list[Path], queries: list[str], analogy: tupl
 
         # 4. the wheel zooms one map about the cursor, a drag pans it (and is not a click)
         def spread() -> tuple[float, dict]:
-            p0, p1 = (page.evaluate("w => window.w2vExplorer.position(0, w)", w) for w in ("man", "w20"))
+            p0, p1 = (page.evaluate("w => window.w2vExplorer.position(0, w)", w) for w in data["words"][:2])
             return float(np.hypot(p0["x"] - p1["x"], p0["y"] - p1["y"])), p0
 
         box = page.locator("canvas.map").first.bounding_box()
