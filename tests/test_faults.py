@@ -288,6 +288,38 @@ def test_word_vocab_txt_cannot_hold_is_refused(tmp_path, word):
         save_model(out, np.ones((1, 2), np.float32), [word], [1])
 
 
+@pytest.mark.parametrize("case", ["embeddings device", "embeddings fifo", "vocab fifo", "huge npy header",
+                                  "short npy", "vector file fifo", "vector file device"])
+def test_hostile_model_files_are_one_line_errors(tmp_path, case):
+    """Links to devices and FIFOs named like model files made readers block or read forever; a header
+    declaring terabytes ended in numpy's MemoryError traceback."""
+    d = tmp_path / "m"
+    save_model(d, np.ones((2, 3), np.float32), ["a", "b"], [2, 1])
+    target = d
+    if case.startswith("embeddings"):
+        (d / "embeddings.npy").unlink()
+        os.mkfifo(d / "embeddings.npy") if "fifo" in case else (d / "embeddings.npy").symlink_to("/dev/zero")
+    elif case == "vocab fifo":
+        (d / "vocab.txt").unlink()
+        os.mkfifo(d / "vocab.txt")
+    elif case in ("huge npy header", "short npy"):
+        data = (d / "embeddings.npy").read_bytes()
+        shape = "(10000000000, 100)" if case == "huge npy header" else "(2, 30)"
+        header = ("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }").ljust(117) + "\n"
+        (d / "embeddings.npy").write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") +
+                                           header.encode() + data[128:])
+        (d / "vocab.txt").write_text("a\t1\n" * (2 if case == "short npy" else 1))
+    else:
+        target = tmp_path / "v.txt"
+        os.mkfifo(target) if "fifo" in case else target.symlink_to("/dev/zero")
+    r = subprocess.run([sys.executable, "-m", "w2v.neighbors", str(target), "a"], capture_output=True, text=True,
+                       env=ENV, timeout=60)
+    one_line_error(r, "neighbors")
+    needle = {"huge npy header": "declares shape", "short npy": "declares shape"}.get(
+        case, "FIFO" if "fifo" in case else "device")
+    assert needle in r.stderr and "not a regular file" in r.stderr or "declares" in needle, r.stderr
+
+
 def test_out_is_the_current_directory(corpus, tmp_path, monkeypatch):
     """``--out .``: the model files are replaced inside the directory (it is never renamed away from
     under the shell that stands in it), stale ones removed, other files kept with --force."""

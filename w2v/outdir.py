@@ -40,7 +40,15 @@ from pathlib import Path
 import numpy as np
 
 from .errors import W2VError
-from .safety import check_finite_rows, deferred_signals, enospc, owned_prefix, probe_writable, remove_stale
+from .safety import (
+    check_finite_rows,
+    check_regular,
+    deferred_signals,
+    enospc,
+    owned_prefix,
+    probe_writable,
+    remove_stale,
+)
 
 EMBEDDINGS = "embeddings.npy"
 VOCAB = "vocab.txt"
@@ -130,6 +138,7 @@ def write_vocab(path: str | os.PathLike, words: Sequence[str], counts: Sequence[
 def read_vocab(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     """Read ``vocab.txt``; a line without a count gets count 0. Returns ``(words, counts int64)``."""
     path = Path(path)
+    check_regular(path, "a vocab.txt (word<TAB>count a line)")
     if not path.is_file():
         raise W2VError(f"vocabulary file not found: {path}")
     words: list[str] = []
@@ -412,6 +421,7 @@ def read_config(path: str | os.PathLike) -> dict:
     """Read a model's ``config.json``; a missing file is ``{}``, a damaged one (not UTF-8 JSON holding
     an object) a one-line :class:`W2VError` naming the file."""
     path = Path(path)
+    check_regular(path, "a config.json")
     if not path.is_file():
         return {}
     try:
@@ -426,6 +436,8 @@ def read_config(path: str | os.PathLike) -> dict:
 
 
 def _load_table(path: Path, mmap: bool) -> np.ndarray:
+    check_regular(path, "a .npy table")
+    _check_npy_size(path)
     try:
         table = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
@@ -433,6 +445,24 @@ def _load_table(path: Path, mmap: bool) -> np.ndarray:
     if not isinstance(table, np.ndarray) or table.dtype.kind not in "fiu":
         raise W2VError(f"{path} holds {getattr(table, 'dtype', type(table))}, expected a float32 table")
     return table
+
+
+def _check_npy_size(path: Path) -> None:
+    """Refuse a ``.npy`` whose header declares more data than the file holds (a damaged or hostile header
+    would otherwise make numpy allocate terabytes, or fail with a traceback)."""
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(fh)
+            offset = fh.tell()
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+        raise W2VError(f"cannot read {path}: {exc} (damaged or not a .npy file?)") from None
+    need = math.prod(shape) * dtype.itemsize
+    have = os.path.getsize(path) - offset
+    if need > have:
+        raise W2VError(f"{path}: its header declares shape {shape} ({need:,} bytes of data) but the file holds "
+                       f"{have:,}; the file is damaged (cut short?)")
 
 
 def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = False
@@ -451,6 +481,7 @@ def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = Fals
     if not path.is_dir():
         raise W2VError(f"model directory not found: {path} (expected a directory with {EMBEDDINGS} and {VOCAB})")
     emb_path = path / EMBEDDINGS
+    check_regular(emb_path, "a .npy table")
     if not emb_path.is_file():
         raise W2VError(f"{emb_path} is missing; is {path} a w2v output directory?")
     emb = _load_table(emb_path, mmap)
