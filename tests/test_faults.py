@@ -215,8 +215,14 @@ def test_refuses_directory_of_the_user(corpus, tmp_path):
                        ("formats", [tmp_path / "none.txt", "--out", user])]:
         one_line_error(cli(tool, *args), tool, "not a w2v model", "notes.txt", "--force")
     assert (user / "vocab.txt").read_text() == "not w2v's"
+    with pytest.raises(W2VError, match="holds vocab.txt that w2v did not write"):  # even --force keeps it
+        train_mod.train_embeddings(corpus, out=user, epochs=1, force=True, **KW)
+    assert (user / "vocab.txt").read_text() == "not w2v's"
+    (user / "vocab.txt").unlink()
     train_mod.train_embeddings(corpus, out=user, epochs=1, force=True, **KW)  # model files in, other files kept
     assert (user / "notes.txt").read_text() == "mine" and len(load(user).words) == 60
+    train_mod.train_embeddings(corpus, out=user, epochs=2, force=True, **KW)  # now its model files are w2v's
+    assert (user / "notes.txt").read_text() == "mine" and load(user).info["epochs"] == 2
 
 
 def _tokenizer_dir(path: Path) -> dict[str, bytes]:
@@ -458,7 +464,10 @@ def test_signal_while_encoding(old_model, tmp_path, tool, sig):
     proc = _start(["-", "--out", out, *opts], cache, tool, stdin=subprocess.PIPE)
     proc.stdin.write("a b c d\n" * 1000)
     proc.stdin.flush()
-    _wait_for(lambda: any(cache.iterdir()))  # the encoded corpus is being written
+    # The encoded corpus is being written: its working directory exists (not merely the probe file that the
+    # checks before the work create and remove in TMPDIR before the signal handlers are installed; a signal
+    # then ends the process by its default action, -SIG, and the test raced on it under load).
+    _wait_for(lambda: any(p.name.startswith("w2v-ids-") for p in cache.iterdir()))
     proc.send_signal(sig)
     proc.stdin.close()
     proc.wait(60)
@@ -568,6 +577,38 @@ def test_resume_refuses_changed_options_and_corpus(corpus, tmp_path):
     other.write_text("x y z\n" * 10)
     with pytest.raises(W2VError, match="not the one the run"):
         train_mod.train_embeddings(other, out=out, resume=out, progress=False)
+
+
+def test_resume_refuses_reordered_corpus(corpus, tmp_path):
+    """Same vocabulary and counts, other order: resuming silently trained on another token stream."""
+    out = tmp_path / "m"
+    with pytest.raises(Interrupted):
+        train_mod.train_embeddings(corpus, out=out, stop=lambda: True, epochs=2, **KW)
+    lines = corpus.read_text().splitlines()
+    shuffled = tmp_path / "shuffled.txt"
+    lines[5000], lines[5001] = lines[5001], lines[5000]  # far past every word's first use: same vocabulary
+    assert lines[5000] != lines[5001]
+    shuffled.write_text("\n".join(lines) + "\n")
+    with pytest.raises(W2VError, match="same vocabulary and counts, but other text"):
+        train_mod.train_embeddings(shuffled, out=out, resume=out, progress=False)
+    train_mod.train_embeddings(corpus, out=out, resume=out, progress=False)  # the original still resumes
+
+
+@pytest.mark.parametrize("edit, needle", [({"epoch": 99}, "says epoch 99"), ({"job": 10**6}, "job 1000000"),
+                                          ({"epoch_loss": [0.5]}, "inconsistent"),
+                                          ({"tally": [-1, 0, 0, 0]}, "negative"),
+                                          ({"words_trained": "NaN"}, "damaged")])
+def test_resume_refuses_damaged_position(corpus, tmp_path, edit, needle):
+    """A resume_state past the end of the run 'resumed' into a complete model that was never trained."""
+    out = tmp_path / "m"
+    with pytest.raises(Interrupted):
+        train_mod.train_embeddings(corpus, out=out, stop=lambda: True, epochs=2, **KW)
+    config = json.loads((out / "config.json").read_text())
+    config["resume_state"].update(edit)
+    (out / "config.json").write_text(json.dumps(config))
+    r = cli("train", "--resume", out, "--quiet")
+    one_line_error(r, "train", needle)
+    assert "partial" in json.loads((out / "config.json").read_text())  # untouched
 
 
 # -- no silent garbage --------------------------------------------------------------------------------

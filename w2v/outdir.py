@@ -259,13 +259,21 @@ def check_output_dir(out: str | os.PathLike, force: bool = False, option: str = 
 
     It must not be a file or lie under one, must be writable (a probe file is created and removed in
     it or its closest existing ancestor), and, unless ``force``, must be missing, empty or a w2v
-    model directory: a directory holding other files is refused so that nothing of the user's is
-    overwritten. Returns ``out`` as a :class:`~pathlib.Path`.
+    model directory (:func:`is_model_dir`): a directory holding other files is refused so that nothing
+    of the user's is overwritten. With ``force`` the user's files are kept beside the model, so a file
+    of theirs named like a model file (``config.json``, ``vocab.txt``, ...) is refused even then.
+    Returns ``out`` as a :class:`~pathlib.Path`.
     """
     out = Path(out)
     if os.path.lexists(out) and not out.is_dir():
         raise W2VError(f"{option} {out} exists and is not a directory")
     probe_writable(out, option)
+    if force and out.is_dir():  # --force keeps the user's files: it never overwrites one named like a model file
+        clobbered = [n for n in MODEL_FILES if os.path.lexists(out / n)]
+        if clobbered and not _written_by_w2v(out):
+            raise W2VError(f"{option} {out} holds {', '.join(clobbered)} that w2v did not write (not a w2v model); "
+                           "--force keeps your files and would overwrite these: move them away or choose another "
+                           "directory")
     if not force:
         other = foreign_files(out)
         if other:
