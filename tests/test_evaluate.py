@@ -199,6 +199,11 @@ def test_cli_warns_when_no_item_is_covered(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "only 1 of 3 pairs have both words in the model; the correlations are undefined" in r.stderr
     assert "q: no analogy question has all four words" in r.stderr
+    save_model(model, np.array([[0, 0], [1, 0], [0, 1]], np.float32), ["a", "b", "c"], [3, 2, 1])  # a zero row
+    pairs.write_text("a\tb\t1\nb\tc\t2\na\tc\t3\n")
+    r = subprocess.run([sys.executable, "-m", "w2v.evaluate", str(model), "--similarity", str(pairs), "--quiet"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "constant over the 3 covered pairs" in r.stderr, r.stderr
 
 
 def test_pair_and_question_file_errors(tmp_path):

@@ -362,6 +362,9 @@ def undefined_scores(results: dict) -> list[str]:
         if r["n"] < 2:
             lines.append(f"{r['file']}: only {r['n']} of {r['n'] + r['skipped']} pairs have both words in the model; "
                          "the correlations are undefined (nan)")
+        elif not math.isfinite(r["spearman"]):
+            lines.append(f"{r['file']}: the gold scores or the model's similarities are constant over the {r['n']} "
+                         "covered pairs (zero vectors?); the correlations are undefined (nan)")
     for name, by_method in results.get("analogy", {}).items():
         first = next(iter(by_method.values()), {})
         if first and first.get("answered", 1) == 0:
