@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -68,6 +69,26 @@ def test_cache_dir_encodes_once_and_notices_changed_files(corpus, tmp_path, caps
     corpus.write_text(TEXT + "new words here\n")
     open_corpus(corpus, opts, None, tmp_path, cache_dir=cache, progress=False)
     assert len(list(cache.iterdir())) == 2  # a changed file is a new key, never a stale hit
+
+
+def test_cache_notices_an_edit_that_keeps_size_and_mtime(corpus, tmp_path):
+    """An in-place edit that keeps the size and restores the mtime was served the stale cached encoding."""
+    cache = tmp_path / "cache"
+    first = open_corpus(corpus, CorpusOptions(min_count=1), None, tmp_path, cache_dir=cache, progress=False)
+    st = corpus.stat()
+    text = corpus.read_text()
+    a = first.vocab.words[0]
+    b = next(w for w, c in zip(first.vocab.words, first.vocab.counts) if len(w) == len(a) and c < first.vocab.counts[0])
+    lines = text.split("\n")
+    k = next(i for i, line in enumerate(lines) if a in line.split())
+    lines[k] = " ".join(b if t == a else t for t in lines[k].split(" "))  # same length: same size
+    corpus.write_text("\n".join(lines))
+    os.utime(corpus, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert corpus.stat().st_size == st.st_size and corpus.stat().st_mtime_ns == st.st_mtime_ns
+    again = open_corpus(corpus, CorpusOptions(min_count=1), None, tmp_path, cache_dir=cache, progress=False)
+    fresh = open_corpus(corpus, CorpusOptions(min_count=1), None, tmp_path, progress=False)
+    assert again.vocab.words == fresh.vocab.words and np.array_equal(again.vocab.counts, fresh.vocab.counts)
+    assert not np.array_equal(again.vocab.counts, first.vocab.counts)
 
 
 def test_runs_with_different_settings_and_methods_share_one_cached_encoding(corpus, tmp_path):

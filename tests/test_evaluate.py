@@ -187,6 +187,25 @@ def test_non_finite_score_is_an_error_naming_the_line(tmp_path, text, line):
         ev.read_pairs(p)
 
 
+def test_cli_warns_when_no_item_is_covered(tmp_path):
+    """A similarity file or analogy file none of whose words the model knows printed nan, exit 0, silently."""
+    model = tmp_path / "m"
+    save_model(model, np.eye(3, dtype=np.float32), ["a", "b", "c"], [3, 2, 1])
+    pairs, quads = tmp_path / "p.txt", tmp_path / "q.txt"
+    pairs.write_text("x\ty\t1\nz\tw\t2\na\tb\t3\n")
+    quads.write_text(": s\nx y z w\n")
+    r = subprocess.run([sys.executable, "-m", "w2v.evaluate", str(model), "--similarity", str(pairs), "--analogy",
+                        str(quads), "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "only 1 of 3 pairs have both words in the model; the correlations are undefined" in r.stderr
+    assert "q: no analogy question has all four words" in r.stderr
+    save_model(model, np.array([[0, 0], [1, 0], [0, 1]], np.float32), ["a", "b", "c"], [3, 2, 1])  # a zero row
+    pairs.write_text("a\tb\t1\nb\tc\t2\na\tc\t3\n")
+    r = subprocess.run([sys.executable, "-m", "w2v.evaluate", str(model), "--similarity", str(pairs), "--quiet"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "constant over the 3 covered pairs" in r.stderr, r.stderr
+
+
 def test_pair_and_question_file_errors(tmp_path):
     p = tmp_path / "f.txt"
     p.write_text("a\tb\t1\nc\td\tnot-a-number\n")

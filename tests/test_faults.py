@@ -215,8 +215,14 @@ def test_refuses_directory_of_the_user(corpus, tmp_path):
                        ("formats", [tmp_path / "none.txt", "--out", user])]:
         one_line_error(cli(tool, *args), tool, "not a w2v model", "notes.txt", "--force")
     assert (user / "vocab.txt").read_text() == "not w2v's"
+    with pytest.raises(W2VError, match="holds vocab.txt that w2v did not write"):  # even --force keeps it
+        train_mod.train_embeddings(corpus, out=user, epochs=1, force=True, **KW)
+    assert (user / "vocab.txt").read_text() == "not w2v's"
+    (user / "vocab.txt").unlink()
     train_mod.train_embeddings(corpus, out=user, epochs=1, force=True, **KW)  # model files in, other files kept
     assert (user / "notes.txt").read_text() == "mine" and len(load(user).words) == 60
+    train_mod.train_embeddings(corpus, out=user, epochs=2, force=True, **KW)  # now its model files are w2v's
+    assert (user / "notes.txt").read_text() == "mine" and load(user).info["epochs"] == 2
 
 
 def _tokenizer_dir(path: Path) -> dict[str, bytes]:
@@ -286,6 +292,38 @@ def test_word_vocab_txt_cannot_hold_is_refused(tmp_path, word):
     assert not out.exists() and leftovers(tmp_path) == []
     with pytest.raises(W2VError, match="word 1 .* cannot hold"):
         save_model(out, np.ones((1, 2), np.float32), [word], [1])
+
+
+@pytest.mark.parametrize("case", ["embeddings device", "embeddings fifo", "vocab fifo", "huge npy header",
+                                  "short npy", "vector file fifo", "vector file device"])
+def test_hostile_model_files_are_one_line_errors(tmp_path, case):
+    """Links to devices and FIFOs named like model files made readers block or read forever; a header
+    declaring terabytes ended in numpy's MemoryError traceback."""
+    d = tmp_path / "m"
+    save_model(d, np.ones((2, 3), np.float32), ["a", "b"], [2, 1])
+    target = d
+    if case.startswith("embeddings"):
+        (d / "embeddings.npy").unlink()
+        os.mkfifo(d / "embeddings.npy") if "fifo" in case else (d / "embeddings.npy").symlink_to("/dev/zero")
+    elif case == "vocab fifo":
+        (d / "vocab.txt").unlink()
+        os.mkfifo(d / "vocab.txt")
+    elif case in ("huge npy header", "short npy"):
+        data = (d / "embeddings.npy").read_bytes()
+        shape = "(10000000000, 100)" if case == "huge npy header" else "(2, 30)"
+        header = ("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }").ljust(117) + "\n"
+        (d / "embeddings.npy").write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") +
+                                           header.encode() + data[128:])
+        (d / "vocab.txt").write_text("a\t1\n" * (2 if case == "short npy" else 1))
+    else:
+        target = tmp_path / "v.txt"
+        os.mkfifo(target) if "fifo" in case else target.symlink_to("/dev/zero")
+    r = subprocess.run([sys.executable, "-m", "w2v.neighbors", str(target), "a"], capture_output=True, text=True,
+                       env=ENV, timeout=60)
+    one_line_error(r, "neighbors")
+    needle = {"huge npy header": "declares shape", "short npy": "declares shape"}.get(
+        case, "FIFO" if "fifo" in case else "device")
+    assert needle in r.stderr and "not a regular file" in r.stderr or "declares" in needle, r.stderr
 
 
 def test_out_is_the_current_directory(corpus, tmp_path, monkeypatch):
@@ -426,7 +464,10 @@ def test_signal_while_encoding(old_model, tmp_path, tool, sig):
     proc = _start(["-", "--out", out, *opts], cache, tool, stdin=subprocess.PIPE)
     proc.stdin.write("a b c d\n" * 1000)
     proc.stdin.flush()
-    _wait_for(lambda: any(cache.iterdir()))  # the encoded corpus is being written
+    # The encoded corpus is being written: its working directory exists (not merely the probe file that the
+    # checks before the work create and remove in TMPDIR before the signal handlers are installed; a signal
+    # then ends the process by its default action, -SIG, and the test raced on it under load).
+    _wait_for(lambda: any(p.name.startswith("w2v-ids-") for p in cache.iterdir()))
     proc.send_signal(sig)
     proc.stdin.close()
     proc.wait(60)
@@ -536,6 +577,38 @@ def test_resume_refuses_changed_options_and_corpus(corpus, tmp_path):
     other.write_text("x y z\n" * 10)
     with pytest.raises(W2VError, match="not the one the run"):
         train_mod.train_embeddings(other, out=out, resume=out, progress=False)
+
+
+def test_resume_refuses_reordered_corpus(corpus, tmp_path):
+    """Same vocabulary and counts, other order: resuming silently trained on another token stream."""
+    out = tmp_path / "m"
+    with pytest.raises(Interrupted):
+        train_mod.train_embeddings(corpus, out=out, stop=lambda: True, epochs=2, **KW)
+    lines = corpus.read_text().splitlines()
+    shuffled = tmp_path / "shuffled.txt"
+    lines[5000], lines[5001] = lines[5001], lines[5000]  # far past every word's first use: same vocabulary
+    assert lines[5000] != lines[5001]
+    shuffled.write_text("\n".join(lines) + "\n")
+    with pytest.raises(W2VError, match="same vocabulary and counts, but other text"):
+        train_mod.train_embeddings(shuffled, out=out, resume=out, progress=False)
+    train_mod.train_embeddings(corpus, out=out, resume=out, progress=False)  # the original still resumes
+
+
+@pytest.mark.parametrize("edit, needle", [({"epoch": 99}, "says epoch 99"), ({"job": 10**6}, "job 1000000"),
+                                          ({"epoch_loss": [0.5]}, "inconsistent"),
+                                          ({"tally": [-1, 0, 0, 0]}, "negative"),
+                                          ({"words_trained": "NaN"}, "damaged")])
+def test_resume_refuses_damaged_position(corpus, tmp_path, edit, needle):
+    """A resume_state past the end of the run 'resumed' into a complete model that was never trained."""
+    out = tmp_path / "m"
+    with pytest.raises(Interrupted):
+        train_mod.train_embeddings(corpus, out=out, stop=lambda: True, epochs=2, **KW)
+    config = json.loads((out / "config.json").read_text())
+    config["resume_state"].update(edit)
+    (out / "config.json").write_text(json.dumps(config))
+    r = cli("train", "--resume", out, "--quiet")
+    one_line_error(r, "train", needle)
+    assert "partial" in json.loads((out / "config.json").read_text())  # untouched
 
 
 # -- no silent garbage --------------------------------------------------------------------------------

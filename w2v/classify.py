@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     if cfg.train_fraction < 1:
         train_idx = train_idx[nested_subsets(data.labels[train_idx], [cfg.train_fraction], cfg.seed)[
             cfg.train_fraction]]
+    if cfg.val_size > 0:  # an empty validation split would print "val acc nan": say what is needed instead
+        stratified_split(data.labels[train_idx], cfg.val_size, cfg.seed, "the validation split (--val-size)",
+                         " (or pass --val-size 0: no early stopping)")
     split = get_tokenizer(cfg.tokenize)
     tokens = [split(t) for t in data.texts]
     result = train_and_evaluate(

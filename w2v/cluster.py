@@ -657,9 +657,7 @@ class _Lineage:
             except Exception:
                 raise W2VError(f"every worker of the cluster is gone and none came back in {WAIT_FOR_WORKERS} s; "
                                "the run is lost (the model was not saved)") from None
-        future = _put(self.client, obj)
-        self.live.append(future)
-        return future
+        return _put(self.client, obj)  # not in `live`: a round's update is released when the next one replaces it
 
     def _part(self, p: int, counts: list, tag: str):
         enc = [self.client.submit(_encode_task, c, self.index_f, f"{self.run}-{i}",

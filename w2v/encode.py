@@ -87,13 +87,16 @@ def _replaceable(path: Path) -> bool:
 
 
 def corpus_identity(corpus: str | os.PathLike) -> list[list]:
-    """``[path, size, mtime_ns]`` of every file of ``corpus`` (what decides whether a cache is stale)."""
+    """``[path, size, mtime_ns, ctime_ns, inode]`` of every file of ``corpus`` (what decides whether a cache
+    is stale). The change time and inode catch a file edited in place whose size and modification time
+    were kept (``touch -d``, an editor preserving mtime): a program can set mtime, not ctime, and a
+    file replaced by another has a new inode. (A stale key only costs a new encoding, never a wrong one.)"""
     out = []
     for p in list_files(corpus):
         if str(p) == "-":
             raise W2VError("standard input cannot be cached; give a file or directory")
         st = p.stat()
-        out.append([str(p.resolve()), st.st_size, st.st_mtime_ns])
+        out.append([str(p.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
     return out
 
 

@@ -357,6 +357,25 @@ def evaluate_sets(vectors: Vectors | PathLike, analogy: dict | None = None, simi
     }
 
 
+def undefined_scores(results: dict) -> list[str]:
+    """One line for each score of ``results`` (:func:`evaluate_sets`) that is NaN because too few items were
+    covered by the model: the printed ``nan`` is then no measurement, and the line says why."""
+    lines = []
+    for r in results.get("similarity", {}).values():
+        if r["n"] < 2:
+            lines.append(f"{r['file']}: only {r['n']} of {r['n'] + r['skipped']} pairs have both words in the model; "
+                         "the correlations are undefined (nan)")
+        elif not math.isfinite(r["spearman"]):
+            lines.append(f"{r['file']}: the gold scores or the model's similarities are constant over the {r['n']} "
+                         "covered pairs (zero vectors?); the correlations are undefined (nan)")
+    for name, by_method in results.get("analogy", {}).items():
+        first = next(iter(by_method.values()), {})
+        if first and first.get("answered", 1) == 0:
+            lines.append(f"{name}: no analogy question has all four words in the model's vocabulary (or "
+                         "--restrict); the accuracy is undefined (nan)")
+    return lines
+
+
 def evaluate_bundled(vectors: Vectors | PathLike, restrict: int | None = 30000, methods=METHODS) -> dict:
     """Full results on every bundled set (see :func:`evaluate_sets`)."""
     return evaluate_sets(vectors, restrict=restrict, methods=methods)
@@ -460,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
         {Path(f).stem: f for f in args.similarity} if given else None,
         restrict, not args.case_sensitive, methods)}
     results["summary"] = flatten(results)
+    for line in undefined_scores(results):
+        print(f"warning: {line}", file=sys.stderr)
     if not args.quiet:
         print(f"evaluated in {time.perf_counter() - t1:.2f} s", file=sys.stderr)
     text = to_json(results)

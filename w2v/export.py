@@ -289,6 +289,8 @@ def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str], row_bytes: i
             if not isinstance(i, (int, np.integer)) or isinstance(i, bool) or i < 0:
                 raise W2VError(f"word {w!r} has index {i!r}; indices must be integers >= 0")
             size = max(size, int(i) + 1)
+        check_memory(size * (8 + row_bytes), f"a matrix with {size:,} rows (the largest index is {size - 1:,} for "
+                     f"{len(word_index):,} words)", "indices must be dense: 0 or 1 .. number of words")
         empty = size - len(word_index)
         if not allow_sparse and empty > SPARSE_ROWS and empty > len(word_index):
             big = max(word_index, key=lambda w: int(word_index[w]))
@@ -296,8 +298,6 @@ def _tokens_by_index(word_index: Mapping[str, int] | Sequence[str], row_bytes: i
                            f"would have {size:,} rows, {empty / size:.1%} of them empty ({size * row_bytes / 1e6:,.0f} "
                            "MB); indices should be dense (0 or 1 .. number of words); pass --allow-sparse-index "
                            "(allow_sparse=True) to write it anyway")
-        check_memory(size * (8 + row_bytes), f"a matrix with {size:,} rows (the largest index is {size - 1:,} for "
-                     f"{len(word_index):,} words)", "indices must be dense: 0 or 1 .. number of words")
         tokens: list[str | None] = [None] * size
         for w, i in word_index.items():
             if tokens[i] is not None:

@@ -31,7 +31,7 @@ from .cli import add_quiet, parser, run_cli
 from .errors import W2VError
 from .fasttext_bin import is_fasttext_bin, read_fasttext_bin
 from .outdir import atomic_path, check_output_dir, save_text
-from .safety import check_finite_rows, check_memory, check_not_input, probe_writable, remove_stale
+from .safety import check_finite_rows, check_memory, check_not_input, check_regular, probe_writable, remove_stale
 from .vectors import Vectors
 
 PathLike = str | os.PathLike
@@ -116,6 +116,7 @@ def read_word2vec(
         ``(V, dim)`` float32 matrix and the words in file order.
     """
     path = Path(path)
+    check_regular(path, "a word2vec file")
     if binary is None:
         binary = is_binary_word2vec(path)
     reader = _read_binary if binary else _read_text
@@ -223,6 +224,7 @@ def read_glove(path: PathLike, encoding: str = "utf-8") -> tuple[np.ndarray, lis
     ``dim`` fields of a line are the numbers.
     """
     path = Path(path)
+    check_regular(path, "a GloVe file")
     rows: list[list[float]] = []
     index: dict[str, int] = {}
     dim = None
@@ -335,6 +337,7 @@ def read_vector_file(path: PathLike, binary: bool | None = None) -> Vectors:
     text/binary file (first line ``V dim``; ``binary=None`` detects which; fastText's ``.vec`` is word2vec
     text) or, for any other first line, a GloVe text file. Use :func:`load`, which also takes model directories."""
     path = Path(path)
+    check_regular(path, "a word2vec, GloVe or fastText file")
     if is_fasttext_bin(path):
         return read_fasttext_bin(path)
     with open(path, "rb") as fh:

@@ -40,7 +40,15 @@ from pathlib import Path
 import numpy as np
 
 from .errors import W2VError
-from .safety import check_finite_rows, deferred_signals, enospc, owned_prefix, probe_writable, remove_stale
+from .safety import (
+    check_finite_rows,
+    check_regular,
+    deferred_signals,
+    enospc,
+    owned_prefix,
+    probe_writable,
+    remove_stale,
+)
 
 EMBEDDINGS = "embeddings.npy"
 VOCAB = "vocab.txt"
@@ -132,6 +140,7 @@ def write_vocab(path: str | os.PathLike, words: Sequence[str], counts: Sequence[
 def read_vocab(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     """Read ``vocab.txt``; a line without a count gets count 0. Returns ``(words, counts int64)``."""
     path = Path(path)
+    check_regular(path, "a vocab.txt (word<TAB>count a line)")
     if not path.is_file():
         raise W2VError(f"vocabulary file not found: {path}")
     words: list[str] = []
@@ -254,14 +263,22 @@ def check_output_dir(out: str | os.PathLike, force: bool = False, option: str = 
 
     It must not be a file or lie under one, must be writable (a probe file is created and removed in
     it or its closest existing ancestor), and, unless ``force``, must be missing, empty or a w2v
-    model directory: a directory holding other files is refused so that nothing of the user's is
-    overwritten. Another kind of output directory passes its own file names as ``allowed`` and its
-    name as ``kind``. Returns ``out`` as a :class:`~pathlib.Path`.
+    model directory (:func:`is_model_dir`): a directory holding other files is refused so that nothing
+    of the user's is overwritten. With ``force`` the user's files are kept beside the model, so a file
+    of theirs named like a model file (``config.json``, ``vocab.txt``, ...) is refused even then.
+    Another kind of output directory passes its own file names as ``allowed`` and its name as ``kind``.
+    Returns ``out`` as a :class:`~pathlib.Path`.
     """
     out = Path(out)
     if os.path.lexists(out) and not out.is_dir():
         raise W2VError(f"{option} {out} exists and is not a directory")
     probe_writable(out, option)
+    if force and allowed is MODEL_FILES and out.is_dir():  # --force keeps the user's files, never overwrites them
+        clobbered = [n for n in MODEL_FILES if os.path.lexists(out / n)]
+        if clobbered and not _written_by_w2v(out):
+            raise W2VError(f"{option} {out} holds {', '.join(clobbered)} that w2v did not write (not a w2v model); "
+                           "--force keeps your files and would overwrite these: move them away or choose another "
+                           "directory")
     if not force:
         other = foreign_files(out, allowed)
         if other:
@@ -420,6 +437,7 @@ def read_config(path: str | os.PathLike) -> dict:
     """Read a model's ``config.json``; a missing file is ``{}``, a damaged one (not UTF-8 JSON holding
     an object) a one-line :class:`W2VError` naming the file."""
     path = Path(path)
+    check_regular(path, "a config.json")
     if not path.is_file():
         return {}
     try:
@@ -434,6 +452,8 @@ def read_config(path: str | os.PathLike) -> dict:
 
 
 def _load_table(path: Path, mmap: bool) -> np.ndarray:
+    check_regular(path, "a .npy table")
+    _check_npy_size(path)
     try:
         table = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
@@ -441,6 +461,24 @@ def _load_table(path: Path, mmap: bool) -> np.ndarray:
     if not isinstance(table, np.ndarray) or table.dtype.kind not in "fiu":
         raise W2VError(f"{path} holds {getattr(table, 'dtype', type(table))}, expected a float32 table")
     return table
+
+
+def _check_npy_size(path: Path) -> None:
+    """Refuse a ``.npy`` whose header declares more data than the file holds (a damaged or hostile header
+    would otherwise make numpy allocate terabytes, or fail with a traceback)."""
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(fh)
+            offset = fh.tell()
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+        raise W2VError(f"cannot read {path}: {exc} (damaged or not a .npy file?)") from None
+    need = math.prod(shape) * dtype.itemsize
+    have = os.path.getsize(path) - offset
+    if need > have:
+        raise W2VError(f"{path}: its header declares shape {shape} ({need:,} bytes of data) but the file holds "
+                       f"{have:,}; the file is damaged (cut short?)")
 
 
 def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = False
@@ -459,6 +497,7 @@ def read_model(path: str | os.PathLike, mmap: bool = False, context: bool = Fals
     if not path.is_dir():
         raise W2VError(f"model directory not found: {path} (expected a directory with {EMBEDDINGS} and {VOCAB})")
     emb_path = path / EMBEDDINGS
+    check_regular(emb_path, "a .npy table")
     if not emb_path.is_file():
         raise W2VError(f"{emb_path} is missing; is {path} a w2v output directory?")
     emb = _load_table(emb_path, mmap)

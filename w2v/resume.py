@@ -15,6 +15,8 @@ saved tables at the saved job gives, with one thread, the very table an uninterr
 
 from __future__ import annotations
 
+import hashlib
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -108,3 +110,35 @@ def resume_options(config: dict, given: dict, option_type, path: str | os.PathLi
             raise W2VError(f"--{name.replace('_', '-')} {value} differs from the resumed run's {options[name]}; "
                            "a resumed run keeps its options (only --threads may change)")
     return options
+
+
+def corpus_digest(enc) -> str:
+    """SHA-1 of an encoded corpus's ids and sentence starts: a resumed run must continue on the very same
+    token stream (the same vocabulary and counts in another order would give another table)."""
+    h = hashlib.sha1()
+    for arr in (enc.ids, enc.starts):
+        data = np.asarray(arr)
+        for i in range(0, len(data), 1 << 24):
+            h.update(np.ascontiguousarray(data[i:i + (1 << 24)]).tobytes())
+    return h.hexdigest()
+
+
+def check_resumable(state: RunState, config: dict, epochs: int, n_jobs: int, digest: str | None, corpus,
+                    path: str | os.PathLike) -> None:
+    """Refuse a saved position the run cannot continue from: past the end, inconsistent with its own
+    history, on another token stream (``corpus_sha1`` of runs saved since it was recorded), or with
+    non-finite tallies. Each refusal is one line naming the directory."""
+    where = f"{Path(path) / CONFIG}: resume_state"
+    saved = config.get("resume_state", {})
+    if saved.get("corpus_sha1") not in (None, digest):
+        raise W2VError(f"the corpus {corpus} is not the one the run in {path} was trained on (same vocabulary and "
+                       "counts, but other text or another order); resume on the original corpus")
+    if not (state.epoch < epochs and state.job < n_jobs or state.epoch == epochs and state.job == 0):
+        raise W2VError(f"{where} says epoch {state.epoch}, job {state.job}, but the run has {epochs} epoch(s) of "
+                       f"{n_jobs} job(s); damaged, cannot resume")
+    if len(state.epoch_loss) != state.epoch or len(state.epoch_seconds) != state.epoch:
+        raise W2VError(f"{where} is inconsistent ({len(state.epoch_loss)} epoch losses for {state.epoch} epochs "
+                       "done); damaged, cannot resume")
+    numbers = [*state.tally, *state.epoch_loss, *state.epoch_seconds, *state.heldout_loss, state.words_trained]
+    if not all(math.isfinite(x) and x >= 0 for x in numbers):
+        raise W2VError(f"{where} holds a negative or non-finite number; damaged, cannot resume")

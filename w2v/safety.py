@@ -196,6 +196,21 @@ def _real(path: str | os.PathLike) -> Path:
     return Path(os.path.realpath(path))
 
 
+def check_regular(path: str | os.PathLike, what: str) -> None:
+    """Refuse, before opening it, a ``path`` that exists but is not a regular file (after symlinks): a FIFO
+    would block the reader forever, a device (``/dev/zero``) feed it without end."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing: the reader says so
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "a directory" if stat.S_ISDIR(mode) else "not a file")
+        raise W2VError(f"{path} is {kind}, not a regular file; expected {what}")
+
+
 def check_not_input(outputs: dict[str, str | os.PathLike | None], inputs: dict[str, str | os.PathLike | None]) -> None:
     """Refuse an output that is one of the inputs, contains one, or lies inside an input directory,
     and two outputs that are the same path. Keys are the option names shown in the message."""

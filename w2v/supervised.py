@@ -469,11 +469,11 @@ class ClassifyConfig(Options):
 
 
 def stratified_split(labels: np.ndarray, fraction: float, seed: int | None, what: str = "the held-out split",
-                     hint: str = "") -> tuple[np.ndarray, np.ndarray]:
+                     hint: str = "", require: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(rest, held_out)`` with about ``fraction`` of each class held out, shuffled.
 
-    A split that would hold out no example, or keep none, is a :class:`W2VError` that says how many
-    examples ``fraction`` needs (an empty test or validation set would score as NaN).
+    With ``require``, a split that would hold out no example, or keep none, is a :class:`W2VError` that
+    says how many examples ``fraction`` needs (an empty test or validation set would score as NaN).
     """
     if not 0 < fraction < 1:
         raise W2VError(f"split fraction must be between 0 and 1, got {fraction}")
@@ -486,7 +486,7 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int | None, what
         held.append(members[: int(round(fraction * len(members)))])
     held_out = np.sort(np.concatenate(held)) if held else np.zeros(0, dtype=np.int64)
     rest = np.setdiff1d(np.arange(len(labels)), held_out)
-    if len(held_out) == 0 or len(rest) == 0:
+    if require and (len(held_out) == 0 or len(rest) == 0):
         need = next(n for n in range(1, 10**6) if 1 <= round(fraction * n) < n)
         largest = int(sizes.max()) if len(sizes) else 0
         raise W2VError(f"{what} ({fraction:g} of {len(labels)} examples, at most {largest} a class) would "
@@ -565,8 +565,8 @@ def train_and_evaluate(
     if scale not in SCALES:
         raise W2VError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
     labels = np.asarray(labels)
-    fit_rel, val_rel = stratified_split(labels[train_idx], val_size, seed, "the validation split (--val-size)",
-                                        " (or pass --val-size 0: no early stopping)") if val_size > 0 else (
+    # An empty validation split (a few labels) trains without early stopping, as before; the CLI refuses it.
+    fit_rel, val_rel = stratified_split(labels[train_idx], val_size, seed, require=False) if val_size > 0 else (
         np.arange(len(train_idx)), np.array([], dtype=np.int64))
     fit_idx, val_idx = np.asarray(train_idx)[fit_rel], np.asarray(train_idx)[val_rel]
     fit_tokens = [token_lists[i] for i in fit_idx]

@@ -33,7 +33,7 @@ from .corpus import list_files
 from .encode import is_encoded, open_corpus
 from .errors import Interrupted, W2VError
 from .outdir import CONFIG, EMBEDDINGS, check_output_dir, read_config, versions
-from .resume import RunState, load_run, partial_info, resume_options
+from .resume import RunState, check_resumable, corpus_digest, load_run, partial_info, resume_options
 from .safety import SignalGuard, check_disk, check_memory, check_not_input, enospc, human, probe_writable, work_dir
 from .vectors import Vectors
 from .vocab import EncodedCorpus, keep_probabilities, noise_distribution
@@ -325,6 +325,15 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                 cfg = replace(cfg, epochs=0)
             train_starts = heldout_split(enc.starts, len(enc.ids))[0]
             n_jobs = len(job_bounds(train_starts)) - 1
+            digest: list[str] = []  # the token stream's SHA-1, computed when a partial run is first saved
+
+            def stream_digest() -> str:
+                if not digest:
+                    digest.append(corpus_digest(enc))
+                return digest[0]
+
+            if resume is not None:  # (``start`` is also a --from run's seeded tables)
+                check_resumable(start, saved_config, cfg.epochs, n_jobs, stream_digest(), corpus, resume)
 
             def make(state: RunState, run_info: dict) -> Vectors:
                 info = {"method": "cbow" if cfg.cbow else "sgns", "corpus": str(corpus), **asdict(cfg),
@@ -339,7 +348,7 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
             def save_partial(state: RunState, run_info: dict, reason: str) -> None:
                 vec = make(state, run_info)
                 vec.info["partial"] = {**vec.info.get("partial", {}), "reason": reason}
-                vec.info["resume_state"] = state.to_config()
+                vec.info["resume_state"] = {**state.to_config(), "corpus_sha1": stream_digest()}
                 vec.save(partial_out, context=True, force=force)
 
             def on_epoch(state: RunState) -> None:
@@ -350,6 +359,8 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
             with guard.stopping():
                 state, run_info = _run_epochs(enc, cfg, progress, start, should_stop,
                                               on_epoch if checkpoint else None, frozen)
+                if "partial" in run_info and out is not None:
+                    stream_digest()  # before the ids go
                 del enc.ids
                 result = make(state, run_info)
                 if "partial" in run_info:
