@@ -427,9 +427,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write a model into --out even if it is a non-empty directory that is not a w2v model")
     return p
 
-    p.add_argument("--force", action="store_true",
-                   help="write a model into DST even if it is a non-empty directory that is not a w2v model")
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if (args.out is None) == (args.dst is None):

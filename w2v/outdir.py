@@ -179,7 +179,7 @@ def foreign_files(path: str | os.PathLike, allowed: Sequence[str] = MODEL_FILES)
         return []
     names = [e.name for e in path.iterdir() if not _OURS.match(e.name)]
     other = sorted(n for n in names if n not in allowed)
-    if other or not names or allowed is not MODEL_FILES or _written_by_w2v(path):
+    if other or not names or tuple(allowed) != MODEL_FILES or _written_by_w2v(path):
         return other
     return sorted(names)
 
@@ -273,7 +273,8 @@ def check_output_dir(out: str | os.PathLike, force: bool = False, option: str = 
     if os.path.lexists(out) and not out.is_dir():
         raise W2VError(f"{option} {out} exists and is not a directory")
     probe_writable(out, option)
-    if force and allowed is MODEL_FILES and out.is_dir():  # --force keeps the user's files, never overwrites them
+    # --force keeps the user's files, never overwrites them
+    if force and tuple(allowed) == MODEL_FILES and out.is_dir():
         clobbered = [n for n in MODEL_FILES if os.path.lexists(out / n)]
         if clobbered and not _written_by_w2v(out):
             raise W2VError(f"{option} {out} holds {', '.join(clobbered)} that w2v did not write (not a w2v model); "
