@@ -106,7 +106,7 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
     if rows is not None:  # the same kernels with each word's input rows (w2v.subword_kernels)
         from . import subword_kernels
 
-        def train_job(syn0, syn1, *args):  # the last argument, frozen rows, is always 0 (--from refuses subwords)
+        def train_job(syn0, syn1, *args):  # the last argument, frozen rows, is always 0 (no --freeze-old)
             return subword_kernels.train_job(syn0, syn1, *rows, *args[:-1])
 
         def eval_loss(syn0, syn1, *args):
@@ -268,11 +268,13 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
     if start_from is not None:
         if resume is not None:
             raise W2VError("--from and --resume do not go together (a resumed run continues its own tables)")
-        if (config.subwords if config is not None else options.get("subwords")):
-            raise W2VError("--from does not take --subwords yet: start a subword table from scratch")
         model = warmstart.load_model(start_from)
         if config is None:
             options.setdefault("dim", model.dim)
+            spec = warmstart.subword_spec(model)
+            if spec is not None and options.get("subwords"):  # n-grams cut as the model's unless told
+                for key, value in (("minn", spec.minn), ("maxn", spec.maxn), ("buckets", spec.buckets)):
+                    options.setdefault(key, value)
     if resume is not None:
         if config is not None:
             raise W2VError("resume keeps the saved options: pass only keyword options that may change (threads)")

@@ -33,6 +33,7 @@ from .cli import Options, option
 from .encode import is_encoded, load_encoded, open_corpus, remap
 from .errors import W2VError
 from .formats import load
+from .phrases import file_digest
 from .resume import RunState
 from .safety import check_finite_rows
 from .vectors import Vectors
@@ -104,9 +105,9 @@ def load_model(model: str | os.PathLike | Vectors) -> Vectors:
     return vec
 
 
-def check_model(vec: Vectors, cfg, model, mixed_tokenizers: bool = False) -> None:
+def check_model(vec: Vectors, cfg, model, mixed_tokenizers: bool = False, freeze_old: bool = False) -> None:
     """Refuse a starting table that does not fit the run: another dimension, another tokenizer (only
-    warned about with ``mixed_tokenizers``)."""
+    warned about with ``mixed_tokenizers``), n-grams cut otherwise; warn about other phrases."""
     if vec.dim != cfg.dim:
         raise W2VError(f"--from {model} has {vec.dim} dimensions but --dim is {cfg.dim}; give --dim {vec.dim} "
                        "or leave --dim out")
@@ -122,6 +123,55 @@ def check_model(vec: Vectors, cfg, model, mixed_tokenizers: bool = False) -> Non
     if "lowercase" in info and "corpus" in info and bool(info["lowercase"]) != bool(cfg.lowercase):
         print(f"warning: --from {model} was trained with lowercase={bool(info['lowercase'])}, this run has "
               f"{bool(cfg.lowercase)}; words cased differently will not match", file=sys.stderr)
+    _check_phrases(info, cfg, model)
+    _check_subwords(vec, cfg, model, freeze_old)
+
+
+def _check_phrases(info: dict, cfg, model) -> None:
+    """Warn when the model's text was phrased with another table than this run's (or only one of them
+    was): phrase tokens such as ``new_york`` of one side never occur in the other's text."""
+    stats = info.get("corpus_stats") if isinstance(info.get("corpus_stats"), dict) else {}
+    had = stats.get("phrases") if isinstance(stats.get("phrases"), dict) else None
+    given = file_digest(cfg.phrases) if cfg.phrases is not None else None
+    if had is None or had.get("sha1") == given:
+        return
+    name = had.get("table", "a phrase table")
+    if given is None:
+        print(f"warning: --from {model} was trained on text joined with the phrases of {name}, this run has no "
+              f"--phrases: its phrase tokens (such as new_york) will not occur in the new text and stay as they "
+              f"are; give --phrases {name} to join the same phrases", file=sys.stderr)
+    else:
+        print(f"warning: --from {model} was trained with the phrases of {name}, this run joins those of "
+              f"{cfg.phrases} (another table): phrases only one of them joins are trained on one side only",
+              file=sys.stderr)
+
+
+def subword_spec(vec: Vectors):
+    """The model's subword settings (:class:`~w2v.subwords.SubwordSpec`) when it has an n-gram table."""
+    from .subwords import SubwordSpec
+
+    return SubwordSpec.from_info(vec.info) if vec.ngrams is not None else None
+
+
+def _check_subwords(vec: Vectors, cfg, model, freeze_old: bool) -> None:
+    """A subword run starts from a table with n-grams cut the same way; a plain run from a subword table
+    keeps its composed word vectors and drops the n-grams (said)."""
+    spec = subword_spec(vec)
+    if not cfg.subwords:
+        if spec is not None:
+            print(f"note: --from {model} has character n-grams; without --subwords this run trains a plain "
+                  "word table from its composed word vectors (the n-gram table is not carried on)", file=sys.stderr)
+        return
+    if spec is None:
+        raise W2VError(f"--from {model} has no character n-gram table (not a --subwords model or fastText .bin): "
+                       "a --subwords run cannot start from it; train without --subwords, or from scratch")
+    if (spec.minn, spec.maxn, spec.buckets) != (cfg.minn, cfg.maxn, cfg.buckets if cfg.maxn else 0):
+        raise W2VError(f"--from {model} cuts n-grams with --minn {spec.minn} --maxn {spec.maxn} --buckets "
+                       f"{spec.buckets}, this run with --minn {cfg.minn} --maxn {cfg.maxn} --buckets {cfg.buckets}: "
+                       "give the model's (or leave them out)")
+    if freeze_old:
+        raise W2VError("--freeze-old does not go with --subwords: old and new words share the n-gram rows, so "
+                       "training new words moves the old words' vectors")
 
 
 def _encode_all(corpus, cfg, workdir, cache_dir, progress: bool) -> EncodedCorpus:
@@ -150,7 +200,7 @@ def prepare(model: str | os.PathLike | Vectors, corpus, cfg, opts: StartOptions,
     """Encode ``corpus`` to the vocabulary merged from ``model`` and it, and seed the tables (see the module)."""
     t0 = time.perf_counter()
     vec = load_model(model) if vec is None else vec
-    check_model(vec, cfg, model, opts.mixed_tokenizers)
+    check_model(vec, cfg, model, opts.mixed_tokenizers, opts.freeze_old)
     full = _encode_all(corpus, cfg, workdir, cache_dir, progress)
     vocab, old_rows, mapping = merge_vocab(vec.words, vec.counts, full.vocab, cfg.min_count, opts.vocab,
                                            opts.counts, cfg.max_vocab)
@@ -161,9 +211,13 @@ def prepare(model: str | os.PathLike | Vectors, corpus, cfg, opts: StartOptions,
     del full
     n_old, V = len(old_rows), len(vocab)
     rng = np.random.default_rng(cfg.seed)
-    syn0 = np.empty((V, cfg.dim), dtype=np.float32)
-    syn0[:n_old] = np.asarray(vec.matrix)[old_rows]
-    syn0[n_old:] = (rng.random((V - n_old, cfg.dim), dtype=np.float32) - 0.5) / cfg.dim
+    spec = subword_spec(vec) if cfg.subwords else None
+    buckets = spec.buckets if spec is not None else 0
+    syn0 = np.empty((V + buckets, cfg.dim), dtype=np.float32)  # with --subwords: word rows, then n-gram rows
+    syn0[:n_old] = np.asarray(vec.ngrams if spec is not None else vec.matrix)[old_rows]
+    syn0[n_old:V] = (rng.random((V - n_old, cfg.dim), dtype=np.float32) - 0.5) / cfg.dim
+    if buckets:
+        syn0[V:] = vec.ngrams[len(vec.words):]
     syn1 = np.zeros((V, cfg.dim), dtype=np.float32)
     if vec.context is not None:
         syn1[:n_old] = np.asarray(vec.context)[old_rows]
