@@ -42,6 +42,13 @@ def test_bin_vectors_equal_get_word_vector_for_known_and_unseen_words(ft):
     np.testing.assert_allclose(vec.matrix, np.stack([model.get_word_vector(w) for w in model.words]), atol=1e-5)
 
 
+def test_output_vectors_are_read_for_a_run_to_continue(ft):
+    d, model = ft
+    assert w2v.load(d / "m.bin").context is None
+    vec = w2v.load(d / "m.bin", context=True)
+    np.testing.assert_array_equal(vec.context, model.get_output_matrix())
+
+
 def test_a_bin_model_saved_as_a_model_directory_keeps_its_ngrams(ft, tmp_path):
     d, model = ft
     w2v.load(d / "m.bin").save(tmp_path / "m")

@@ -28,6 +28,7 @@ _MAGIC_BYTES = struct.pack("<i", MAGIC)
 _ARGS = struct.Struct("<12id")  # dim ws epoch minCount neg wordNgrams loss model bucket minn maxn lrUpdateRate t
 _DICT = struct.Struct("<iiiqq")  # size nwords nlabels ntokens pruneidx_size
 _MODELS = {1: "cbow", 2: "skipgram", 3: "supervised"}
+_LOSS_NS = 2  # fastText's loss_name: hs 1, ns 2, softmax 3, ova 4
 EOS = "</s>"
 
 
@@ -40,9 +41,11 @@ def is_fasttext_bin(path: str | os.PathLike) -> bool:
         return False
 
 
-def read_fasttext_bin(path: str | os.PathLike) -> Vectors:
+def read_fasttext_bin(path: str | os.PathLike, context: bool = False) -> Vectors:
     """A :class:`Vectors` from a fastText ``.bin``: the composed word vectors as ``matrix``, the input
-    matrix as ``ngrams`` (memory-mapped) and the subword settings in ``info``."""
+    matrix as ``ngrams`` (memory-mapped) and the subword settings in ``info``; with ``context``, the
+    output matrix as ``context`` when it holds negative-sampling output vectors (``-loss ns``, one row
+    per word: what a run started from the model continues, as from a w2v model's ``context.npy``)."""
     path = Path(path)
     try:
         fh = open(path, "rb")
@@ -52,7 +55,7 @@ def read_fasttext_bin(path: str | os.PathLike) -> Vectors:
         size = os.fstat(fh.fileno()).st_size
         buf = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
     try:
-        return _parse(buf, size, path)
+        return _parse(buf, size, path, context)
     finally:
         if isinstance(buf, mmap.mmap):
             buf.close()
@@ -64,7 +67,7 @@ def _need(pos: int, n: int, size: int, path: Path, what: str) -> None:
                        f"{size:,}-byte file")
 
 
-def _parse(buf, size: int, path: Path) -> Vectors:
+def _parse(buf, size: int, path: Path, context: bool = False) -> Vectors:
     _need(0, 8 + _ARGS.size + _DICT.size, size, path, "the header")
     magic, version = struct.unpack_from("<ii", buf, 0)
     if magic != MAGIC:
@@ -128,6 +131,18 @@ def _parse(buf, size: int, path: Path) -> Vectors:
     info = {"method": f"fasttext-{_MODELS[model]}", "source": str(path), "dim": dim, "window": ws, "epochs": epoch,
             "min_count": min_count, "negative": neg, "word_ngrams": word_ngrams, "sample": t,
             "corpus_stats": {"tokens": int(ntokens)}, **spec.to_info()}
+    output = _output_matrix(buf, pos + rows * cols * 4, size, nwords, dim) if context and loss == _LOSS_NS else None
     if not maxn:
-        return Vectors(matrix, words, counts, {**info, "subwords": False})
-    return Vectors(matrix, words, counts, info, ngrams=ngrams)
+        return Vectors(matrix, words, counts, {**info, "subwords": False}, context=output)
+    return Vectors(matrix, words, counts, info, context=output, ngrams=ngrams)
+
+
+def _output_matrix(buf, pos: int, size: int, nwords: int, dim: int) -> np.ndarray | None:
+    """The output matrix after the input one (a quantized flag, then rows, cols, floats), copied; None
+    when it is quantized, shaped otherwise or cut short."""
+    if pos + 17 > size or buf[pos]:
+        return None
+    rows, cols = struct.unpack_from("<qq", buf, pos + 1)
+    if rows != nwords or cols != dim or pos + 17 + rows * cols * 4 > size:
+        return None
+    return np.frombuffer(buf, dtype="<f4", count=rows * cols, offset=pos + 17).reshape(rows, cols).astype(np.float32)

@@ -332,14 +332,14 @@ def write_projector(directory: PathLike, vectors: Vectors, force: bool = False) 
     return directory
 
 
-def read_vector_file(path: PathLike, binary: bool | None = None) -> Vectors:
+def read_vector_file(path: PathLike, binary: bool | None = None, context: bool = False) -> Vectors:
     """Read a fastText ``.bin`` model (with its n-gram table, :mod:`w2v.fasttext_bin`), a word2vec
     text/binary file (first line ``V dim``; ``binary=None`` detects which; fastText's ``.vec`` is word2vec
     text) or, for any other first line, a GloVe text file. Use :func:`load`, which also takes model directories."""
     path = Path(path)
     check_regular(path, "a word2vec, GloVe or fastText file")
     if is_fasttext_bin(path):
-        return read_fasttext_bin(path)
+        return read_fasttext_bin(path, context=context)
     with open(path, "rb") as fh:
         first = fh.readline(4096)
     parts = first.split()
@@ -355,7 +355,8 @@ def load(source, mmap: bool = False, context: bool = False, binary: bool | None 
 
     ``source`` is a :class:`Vectors` (returned as it is), a w2v model directory, a word2vec text or
     binary file (``binary=None`` detects which), a GloVe text file, or a ``(matrix, words)`` pair.
-    ``mmap`` memory-maps a model directory's table; ``context`` also loads its ``context.npy``.
+    ``mmap`` memory-maps a model directory's table; ``context`` also loads its ``context.npy`` (a fastText
+    ``.bin``'s output vectors).
     """
     if isinstance(source, Vectors):
         return source
@@ -376,7 +377,7 @@ def load(source, mmap: bool = False, context: bool = False, binary: bool | None 
         return vec
     if not path.exists():
         raise W2VError(f"no model directory or vector file at {path}")
-    return read_vector_file(path, binary=binary)
+    return read_vector_file(path, binary=binary, context=context)
 
 
 def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False) -> Vectors:

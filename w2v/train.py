@@ -533,9 +533,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.corpus is None:
             raise W2VError("the following arguments are required: corpus")
         given = {f.name: getattr(args, f.name) for f in TrainConfig.options()}
-        if args.dim == p.get_default("dim") and not any(
-                a == "--dim" or a.startswith("--dim=") for a in (sys.argv[1:] if argv is None else argv)):
-            del given["dim"]  # not given: the table's
+        typed = sys.argv[1:] if argv is None else argv
+        for name in ("dim", "minn", "maxn", "buckets"):  # not given: the table's
+            flag = flag_name(name)
+            if not any(a == flag or a.startswith(flag + "=") for a in typed):
+                del given[name]
         out = Path(args.out) if args.out else default_out(args.corpus)
         result = train_embeddings(args.corpus, out=out, start_from=args.start_from, **common, **given, **start)
         _summary(args, result, out)
