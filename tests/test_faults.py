@@ -326,6 +326,24 @@ def test_hostile_model_files_are_one_line_errors(tmp_path, case):
     assert needle in r.stderr and "not a regular file" in r.stderr or "declares" in needle, r.stderr
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_side_inputs_that_are_fifos_or_devices_are_one_line_errors(corpus, tmp_path, kind):
+    """A phrase table or an evaluation file given as a FIFO blocked the reader forever (a device fed it
+    without end): every file read whole is checked to be a regular file first."""
+    side = tmp_path / "side"
+    os.mkfifo(side) if kind == "fifo" else side.symlink_to("/dev/zero")
+    needle = "FIFO" if kind == "fifo" else "device"
+    out = tmp_path / "m"
+    one_line_error(cli("train", corpus, "--phrases", side, "--out", out, "--epochs", "1", "--quiet"), "train",
+                   needle, "phrase table")
+    assert not out.exists()
+    one_line_error(cli("phrases", "apply", side, corpus, "--out", tmp_path / "t.txt"), "phrases", needle)
+    model = tmp_path / "model"
+    save_model(model, np.ones((2, 3), np.float32), ["a", "b"], [2, 1])
+    one_line_error(cli("evaluate", model, "--similarity", side, "--quiet"), "evaluate", needle, "evaluation file")
+    one_line_error(cli("evaluate", model, "--analogy", side, "--quiet"), "evaluate", needle, "evaluation file")
+
+
 def test_out_is_the_current_directory(corpus, tmp_path, monkeypatch):
     """``--out .``: the model files are replaced inside the directory (it is never renamed away from
     under the shell that stands in it), stale ones removed, other files kept with --force."""

@@ -36,6 +36,7 @@ from .cli import add_json, add_quiet, check_json_target, parser, run_cli, write_
 from .errors import W2VError
 from .formats import load
 from .outdir import to_json
+from .safety import check_regular
 from .vectors import COSMUL_EPS, Vectors
 
 ANALOGY_SETS = {"google": "questions-words.txt"}
@@ -64,6 +65,8 @@ def bundled(name: str):
 
 
 def _read_lines(path) -> list[str]:
+    if isinstance(path, (str, os.PathLike)):  # a FIFO or device would block or feed the reader forever
+        check_regular(path, "an evaluation file")
     try:
         data = path.read_bytes() if hasattr(path, "read_bytes") else Path(path).read_bytes()
     except FileNotFoundError:

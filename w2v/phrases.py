@@ -47,7 +47,7 @@ from .cli import add_quiet, option, parser, run_cli
 from .errors import W2VError
 from .outdir import atomic_path, save_text
 from .phrase_kernels import EMPTY, build_lookup, count_bigrams, grow_table, join_pairs, render
-from .safety import SignalGuard, check_output_file, nearest_existing, work_dir
+from .safety import SignalGuard, check_output_file, check_regular, nearest_existing, work_dir
 from .tokenize import get as get_tokenizer
 from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, encode_corpus, select_vocab, sentence_bounds, write_kept
 
@@ -161,6 +161,7 @@ class PhraseTable:
     @classmethod
     def load(cls, path: str | os.PathLike) -> PhraseTable:
         """Read a table; :class:`W2VError` (one line) if the file is not one."""
+        check_regular(path, "a phrase table (python -m w2v.phrases CORPUS --out FILE)")
         try:
             with open(path, encoding="utf-8") as fh:
                 text = fh.read()
@@ -205,6 +206,7 @@ class PhraseTable:
 
 def file_digest(path: str | os.PathLike) -> str:
     """SHA-1 of a phrase table's bytes (what the encode cache keys on: an edited table is another table)."""
+    check_regular(path, "a phrase table (python -m w2v.phrases CORPUS --out FILE)")
     try:
         return hashlib.sha1(Path(path).read_bytes()).hexdigest()
     except OSError as exc:
