@@ -38,6 +38,7 @@ from .phrases import encode_phrased, file_digest
 from .safety import (
     SignalGuard,
     check_not_input,
+    deferred_signals,
     enospc,
     nearest_existing,
     owned_prefix,
@@ -105,8 +106,10 @@ def save_encoded(enc: EncodedCorpus, out: str | os.PathLike, meta: dict) -> Path
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(out.parent)  # what a killed run left
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{owned_prefix('.w2v-tmp')}", dir=out.parent))
+    tmp: Path | None = None
     try:
+        with deferred_signals():  # a signal never falls between creating the directory and owning it
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{owned_prefix('.w2v-tmp')}", dir=out.parent))
         ids_src = getattr(enc.ids, "filename", None)
         if ids_src and Path(ids_src).parent != tmp:
             shutil.copyfile(ids_src, tmp / IDS)
@@ -124,7 +127,7 @@ def save_encoded(enc: EncodedCorpus, out: str | os.PathLike, meta: dict) -> Path
             shutil.rmtree(out)
         os.replace(tmp, out)
     finally:
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return out
 

@@ -69,16 +69,18 @@ _OURS = re.compile(r"^\..*\.w2v-(tmp|old)-\d+-|^\.(embeddings\.npy|vocab\.txt|co
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
     path = Path(path)
+    tmp: Path | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{owned_prefix('.w2v-tmp')}", suffix=".tmp",
-                                   dir=path.parent)
-    except OSError as exc:
-        raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from None
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale(path.parent)
+            with deferred_signals():  # a signal never falls between creating the file and owning it
+                fd, name = tempfile.mkstemp(prefix=f".{path.name}{owned_prefix('.w2v-tmp')}", suffix=".tmp",
+                                            dir=path.parent)
+                os.close(fd)
+                tmp = Path(name)
+        except OSError as exc:
+            raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from None
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
         with deferred_signals():
@@ -88,7 +90,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise W2VError(f"cannot write {path}: {exc.strerror or exc}{hint}; "
                        f"{'the previous file is unchanged' if path.exists() else 'nothing was written'}") from None
     finally:
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             tmp.unlink()
 
 
@@ -304,13 +306,15 @@ def model_writer(out: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     out = check_output_dir(out, force)
     out = Path(os.path.realpath(out) if out.is_symlink() else os.path.abspath(out))  # "." has no name
     parent = out.parent
+    tmp: Path | None = None
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        remove_stale(parent)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{owned_prefix('.w2v-tmp')}", dir=parent))
-    except OSError as exc:
-        raise W2VError(f"cannot create {out}: {exc.strerror or exc}") from None
-    try:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            remove_stale(parent)
+            with deferred_signals():  # a signal never falls between creating the directory and owning it
+                tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{owned_prefix('.w2v-tmp')}", dir=parent))
+        except OSError as exc:
+            raise W2VError(f"cannot create {out}: {exc.strerror or exc}") from None
         try:
             yield tmp
             os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
@@ -322,7 +326,7 @@ def model_writer(out: str | os.PathLike, force: bool = False) -> Iterator[Path]:
             kept = "the previous model is unchanged" if out.is_dir() else "nothing was written"
             raise W2VError(f"cannot save the model to {out}: {exc.strerror or exc}{hint}; {kept}") from None
     finally:
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             with deferred_signals():
                 shutil.rmtree(tmp, ignore_errors=True)
 

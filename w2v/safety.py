@@ -109,15 +109,18 @@ def work_dir(parent: str | os.PathLike | None = None, kind: str = "w2v-ids") -> 
     temp directory), removed on exit; leftovers of dead runs there are removed first."""
     parent = Path(parent) if parent is not None else Path(tempfile.gettempdir())
     remove_stale(parent)
+    path: Path | None = None
     try:
-        path = Path(tempfile.mkdtemp(prefix=owned_prefix(kind), dir=parent))
-    except OSError as exc:
-        raise W2VError(f"cannot create a working directory in {parent}: {exc.strerror or exc}") from None
-    try:
+        try:
+            with deferred_signals():  # a signal never falls between creating the directory and owning it
+                path = Path(tempfile.mkdtemp(prefix=owned_prefix(kind), dir=parent))
+        except OSError as exc:
+            raise W2VError(f"cannot create a working directory in {parent}: {exc.strerror or exc}") from None
         yield path
     finally:
-        with deferred_signals():
-            shutil.rmtree(path, ignore_errors=True)
+        if path is not None:
+            with deferred_signals():
+                shutil.rmtree(path, ignore_errors=True)
 
 
 # -- checks before work ----------------------------------------------------------------------------
@@ -140,9 +143,10 @@ def probe_writable(directory: str | os.PathLike, what: str) -> None:
     if not where.is_dir():
         raise W2VError(f"{what} {directory} is not a directory")
     try:
-        fd, probe = tempfile.mkstemp(prefix=owned_prefix(".w2v-tmp"), suffix=".probe", dir=where)
-        os.close(fd)
-        os.unlink(probe)
+        with deferred_signals():  # the probe is never left behind by a signal
+            fd, probe = tempfile.mkstemp(prefix=owned_prefix(".w2v-tmp"), suffix=".probe", dir=where)
+            os.close(fd)
+            os.unlink(probe)
     except OSError as exc:
         raise W2VError(f"{what} {directory} is not writable ({where}: {exc.strerror or exc})") from None
 
