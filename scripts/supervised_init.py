@@ -24,6 +24,7 @@ pre-training text. Tables are trained once and cached in ``--tables-dir`` (git-i
     python scripts/supervised_init.py                      # full: ../shared data, ~45 min (see docs)
     python scripts/supervised_init.py --quick --out out/q  # bundled slices, small tables, ~2.5 min
     python scripts/supervised_init.py --select             # choose the defaults on validation data only
+    python scripts/supervised_init.py --tables-only --tables-dir DIR   # train the tables, print their times
 
 Writes ``results.json``, ``results.md`` (Markdown tables) and ``learning_curves.png`` to ``--out``.
 """
@@ -390,12 +391,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2, help="threads for training the tables")
     p.add_argument("--out", type=Path, default=ROOT / "out" / "supervised-init", help="output directory")
     add_quiet(p, "print only the tables")
+    p.add_argument("--tables-only", action="store_true",
+                   help="only train (or reuse) the tables and print each one's training time (a timing run)")
     p.add_argument("--combine", nargs="+", type=Path, metavar="JSON",
                    help="only merge the results.json of runs of different tasks into one figure and table")
     args = p.parse_args(argv)
     if args.combine:
         return combine(args.combine, args.out)
-    if "random" not in args.tables:
+    if "random" not in args.tables and not args.tables_only:
         raise W2VError("--tables must include random (the baseline)")
     fractions = sorted(set(args.fractions or ([0.1, 1.0] if args.quick else FRACTIONS)))
     if fractions[-1] != 1.0:
@@ -413,6 +416,13 @@ def main(argv: list[str] | None = None) -> int:
     names = ["sgns-imdb"] if args.select else args.tables
     paths = build_tables(tables_dir, src, args.quick, args.threads, log, names)
     t_tables = time.time() - t0
+    if args.tables_only:
+        for t, path in paths.items():
+            cfg = json.loads((path / "config.json").read_text(encoding="utf-8"))
+            tokens, speed = cfg.get("corpus_stats", {}).get("tokens", 0), cfg.get("words_per_second", 0)
+            print(f"{t}: {table_seconds(path):.1f} s training (+ merge), {tokens:,} tokens, {speed:,} words/s")
+        print(f"load average at start {load0[0]:.1f}, at end {os.getloadavg()[0]:.1f}")
+        return 0
     tables = {"random": None, **{t: load(paths[t]) for t in names if t != "random"}}
     tasks = load_tasks(src, args.tasks, args.quick)
     if "pl" in tasks:

@@ -52,7 +52,7 @@ def test_paired_intervals():
 
 
 @pytest.mark.slow
-def test_quick_mode_runs_end_to_end(tmp_path):
+def test_quick_mode_runs_end_to_end(tmp_path, capsys):
     out = tmp_path / "out"
     assert S.main(["--quick", "--quiet", "--tables-dir", str(tmp_path / "tables"), "--out", str(out)]) == 0
     res = json.loads((out / "results.json").read_text())
@@ -73,3 +73,10 @@ def test_quick_mode_runs_end_to_end(tmp_path):
     assert set(res["table_train_seconds"]) == set(S.TABLES) - {"random"}
     cont = json.loads((tmp_path / "tables" / "sgns-text8like-then-imdb" / "config.json").read_text())
     assert cont["start_from"]["output_vectors"] == "model" and cont["start_from"]["new_words"] > 0
+    # --tables-only: the cached tables' own training times, nothing else run
+    capsys.readouterr()
+    assert S.main(["--quick", "--tables-only", "--tables-dir", str(tmp_path / "tables"), "--tables",
+                   "sgns-text8like-then-imdb"]) == 0
+    printed = capsys.readouterr().out
+    seconds = S.table_seconds(tmp_path / "tables" / "sgns-text8like-then-imdb")
+    assert f"sgns-text8like-then-imdb: {seconds:.1f} s training" in printed and "sgns-text8like: " in printed
