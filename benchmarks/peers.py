@@ -274,7 +274,8 @@ def child_w2v(corpus: Path, threads: int, extra: dict, out: Path) -> dict:
             "trained_words": info["words_trained_after_subsampling"], "rss_gb": peak_rss_gb(),
             "anon_gb": mem.stop(), "vocab_size": len(result.vocab),
             "epoch_fraction": (kept - info["heldout_tokens"]) / kept,
-            "heldout_loss": info["heldout_loss"], "epoch_loss": info["epoch_loss"]}
+            "heldout_loss": info["heldout_loss"], "epoch_loss": info["epoch_loss"],
+            "thread_cpu_s": info["thread_cpu_seconds"], "thread_words": info["thread_words"]}
 
 
 def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: bool, workdir: Path) -> dict:
@@ -528,6 +529,15 @@ def report(results: list[dict], tokens: int, corpus: Path, threads: int) -> None
         one, many = by.get((name, 1)), by.get((name, threads))
         if one and many and threads != 1:
             print(f"{name}: scaling 1 -> {threads} threads x{many['words_per_s'] / one['words_per_s']:.2f}")
+            if "thread_cpu_s" in one and "thread_cpu_s" in many:
+                # CPU seconds each worker got over the training wall time (1.00: never descheduled), and corpus
+                # words per CPU-second: a drop with more threads is the threads slowing each other (shared
+                # rows, caches, memory), not the scheduler.
+                busy = ", ".join(f"{c / many['train_s']:.2f}" for c in many["thread_cpu_s"])
+                per_cpu = [r["words_per_s"] * r["train_s"] / sum(r["thread_cpu_s"]) for r in (one, many)]
+                print(f"{name}: {threads} workers' CPU / wall {busy}; words per CPU-second {per_cpu[0] / 1e3:.0f}k "
+                      f"(1 thread) -> {per_cpu[1] / 1e3:.0f}k (x{per_cpu[1] / per_cpu[0]:.2f}); words per worker "
+                      f"{', '.join(f'{w / 1e6:.1f}M' for w in many['thread_words'])}")
 
 
 if __name__ == "__main__":
