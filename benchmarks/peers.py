@@ -444,7 +444,8 @@ def main(argv: list[str] | None = None) -> int | None:
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of " + ",".join(RUNS))
-    p.add_argument("--thread-counts", default="", help="also run w2v-sg and w2v-cbow at these thread counts (e.g. 1)")
+    p.add_argument("--thread-counts", default="",
+                   help="also run the w2v-sg and w2v-cbow runs of --runs at these thread counts (e.g. 1)")
     p.add_argument("--json", help="write all results here")
     p.add_argument("--shapes", nargs="?", const=",".join(SHAPES), default=None,
                    help="instead of training: vocabulary + encoding time vs gensim build_vocab on these corpus "
@@ -472,7 +473,8 @@ def main(argv: list[str] | None = None) -> int | None:
     corpus = Path(args.corpus)
     tokens = count_tokens(corpus)
     plan = [(name, args.threads) for name in args.runs.split(",")]
-    plan += [(name, int(t)) for t in args.thread_counts.split(",") if t for name in ("w2v-sg", "w2v-cbow")]
+    listed = [name for name in ("w2v-sg", "w2v-cbow") if name in args.runs.split(",")]
+    plan += [(name, int(t)) for t in args.thread_counts.split(",") if t for name in listed]
     results = []
     with tempfile.TemporaryDirectory() as work:
         if is_one_line(corpus) and any(RUNS[name][0] == "gensim-file" for name, _ in plan):
