@@ -12,6 +12,15 @@ package never imports or calls them. Runs whose peer is missing are reported as 
 
 Both tables are scored by w2v's evaluator: Google analogies restricted to the 30,000 most frequent
 words (3CosAdd) and WordSim-353 Spearman.
+
+gensim's ``corpus_file`` mode (4.4.0) does not decay the learning rate as word2vec does when it has more
+than one worker: each worker reads its own 1/N of the file, but computes its progress as its *own*
+sentences over the *whole* corpus's (``get_next_alpha`` in ``word2vec_corpusfile.pyx``), so with 2 workers
+every epoch ends half-way down its share of the decay — the rate ends at 0.1 alpha instead of min_alpha
+and averages 0.55 alpha instead of 0.5. That higher rate is worth about +0.5 analogy point (CBOW and
+skip-gram, benchmarks/RESULTS.md, issue 20). ``gensim-*-file-decay`` runs the same mode with
+``total_examples`` set to one worker's share, which gives each worker word2vec's linear decay over
+its own sentences: gensim's fast mode at w2v's (and word2vec's) settings.
 """
 
 from __future__ import annotations
@@ -40,6 +49,9 @@ RUNS = {
     "gensim-sg-file": ("gensim-file", {"sg": 1}),
     "gensim-cbow": ("gensim", {"sg": 0}),
     "gensim-cbow-file": ("gensim-file", {"sg": 0}),
+    # corpus_file mode with word2vec's learning-rate decay (see the module docstring): quality at equal settings
+    "gensim-sg-file-decay": ("gensim-file", {"sg": 1, "worker_decay": True}),
+    "gensim-cbow-file-decay": ("gensim-file", {"sg": 0, "worker_decay": True}),
     "c-sg": ("word2vec-c", {"cbow": 0}),
     "c-cbow": ("word2vec-c", {"cbow": 1}),
 }
@@ -285,6 +297,8 @@ def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: 
 
     from w2v.outdir import save_model
 
+    extra = dict(extra)
+    worker_decay = extra.pop("worker_decay", False)
     mem = AnonPeak()
     model = Word2Vec(vector_size=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
                      min_count=SETTINGS["min_count"], sample=SETTINGS["sample"], workers=threads, seed=1, **extra)
@@ -295,8 +309,10 @@ def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: 
         model.build_vocab(corpus_file=str(path))
         vocab_s = time.perf_counter() - t
         t = time.perf_counter()
+        # worker_decay: one worker's share of the sentences, so that each worker's rate decays to min_alpha
+        examples = max(1, model.corpus_count // threads) if worker_decay else model.corpus_count
         effective, _ = model.train(corpus_file=str(path), total_words=model.corpus_total_words,
-                                   total_examples=model.corpus_count, epochs=SETTINGS["epochs"])
+                                   total_examples=examples, epochs=SETTINGS["epochs"])
     else:
         sentences = Text8Corpus(str(corpus)) if one_line else LineSentence(str(corpus))
         t = time.perf_counter()
@@ -522,6 +538,11 @@ def report(results: list[dict], tokens: int, corpus: Path, threads: int) -> None
               f"anon x{w.get('anon_gb', float('nan')) / fastest.get('anon_gb', float('nan')):.2f}, "
               f"vocab time x{w['vocab_s'] / vocab_ref['vocab_s']:.2f} "
               f"(vs {vocab_ref['run']})")
+        if (f"gensim-{mode}-file-decay", threads) in by:
+            d = by[(f"gensim-{mode}-file-decay", threads)]
+            print(f"{mode}: w2v / gensim-{mode}-file-decay (word2vec's rate decay in each worker): speed "
+                  f"x{w['words_per_s'] / d['words_per_s']:.2f}, analogy {100 * (w['analogy'] - d['analogy']):+.1f} pt, "
+                  f"WS353 {w['ws353'] - d['ws353']:+.3f}")
         if (f"c-{mode}", threads) in by:
             c = by[(f"c-{mode}", threads)]
             print(f"{mode}: w2v / word2vec C: speed x{w['words_per_s'] / c['words_per_s']:.2f}, "
