@@ -16,6 +16,7 @@ Per-job times (ns per corpus word) are recorded for every thread, so a slow *job
 from a slow *run*. The machine's load average is printed with each round.
 
     python benchmarks/contention.py [--corpus ../shared/corpora/text8like] [--tokens 4000000] [--rounds 3]
+                                    [--methods sg,cbow]
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> int | None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--hot", type=int, default=64, help="output rows made private per thread in the 'hot' mode")
     p.add_argument("--modes", default="1 thread,2 threads, shared,2 threads, private,2 threads, hot rows private")
+    p.add_argument("--methods", default="sg,cbow", help="comma-separated: sg, cbow")
     args = p.parse_args(argv)
     modes = [m.strip() for m in args.modes.replace(", ", "|").split(",")]
     modes = [m.replace("|", ", ") for m in modes]
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int | None:
     run("1 thread", {**enc, "starts": enc["starts"][:3]}, True, args.hot, 0)
     results: dict[tuple[str, str], list[float]] = {}
     for r in range(args.rounds):
-        for method in ("sg", "cbow"):
+        for method in args.methods.split(","):
             for mode in modes:
                 wps, per_job = run(mode, enc, method == "cbow", args.hot, r)
                 results.setdefault((method, mode), []).append(wps)

@@ -12,6 +12,15 @@ package never imports or calls them. Runs whose peer is missing are reported as 
 
 Both tables are scored by w2v's evaluator: Google analogies restricted to the 30,000 most frequent
 words (3CosAdd) and WordSim-353 Spearman.
+
+gensim's ``corpus_file`` mode (4.4.0) does not decay the learning rate as word2vec does when it has more
+than one worker: each worker reads its own 1/N of the file, but computes its progress as its *own*
+sentences over the *whole* corpus's (``get_next_alpha`` in ``word2vec_corpusfile.pyx``), so with 2 workers
+every epoch ends half-way down its share of the decay — the rate ends at 0.1 alpha instead of min_alpha
+and averages 0.55 alpha instead of 0.5. That higher rate is worth about +0.7 analogy point for CBOW
+(for skip-gram it was inside the seed noise; benchmarks/RESULTS.md, issue 20). ``gensim-*-file-decay``
+runs the same mode with ``total_examples`` set to one worker's share, which gives each worker word2vec's
+linear decay over its own sentences: gensim's fast mode at w2v's (and word2vec's) settings.
 """
 
 from __future__ import annotations
@@ -40,6 +49,9 @@ RUNS = {
     "gensim-sg-file": ("gensim-file", {"sg": 1}),
     "gensim-cbow": ("gensim", {"sg": 0}),
     "gensim-cbow-file": ("gensim-file", {"sg": 0}),
+    # corpus_file mode with word2vec's learning-rate decay (see the module docstring): quality at equal settings
+    "gensim-sg-file-decay": ("gensim-file", {"sg": 1, "worker_decay": True}),
+    "gensim-cbow-file-decay": ("gensim-file", {"sg": 0, "worker_decay": True}),
     "c-sg": ("word2vec-c", {"cbow": 0}),
     "c-cbow": ("word2vec-c", {"cbow": 1}),
 }
@@ -274,7 +286,8 @@ def child_w2v(corpus: Path, threads: int, extra: dict, out: Path) -> dict:
             "trained_words": info["words_trained_after_subsampling"], "rss_gb": peak_rss_gb(),
             "anon_gb": mem.stop(), "vocab_size": len(result.vocab),
             "epoch_fraction": (kept - info["heldout_tokens"]) / kept,
-            "heldout_loss": info["heldout_loss"], "epoch_loss": info["epoch_loss"]}
+            "heldout_loss": info["heldout_loss"], "epoch_loss": info["epoch_loss"],
+            "thread_cpu_s": info["thread_cpu_seconds"], "thread_words": info["thread_words"]}
 
 
 def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: bool, workdir: Path) -> dict:
@@ -284,6 +297,8 @@ def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: 
 
     from w2v.outdir import save_model
 
+    extra = dict(extra)
+    worker_decay = extra.pop("worker_decay", False)
     mem = AnonPeak()
     model = Word2Vec(vector_size=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
                      min_count=SETTINGS["min_count"], sample=SETTINGS["sample"], workers=threads, seed=1, **extra)
@@ -294,8 +309,10 @@ def child_gensim(corpus: Path, threads: int, extra: dict, out: Path, file_mode: 
         model.build_vocab(corpus_file=str(path))
         vocab_s = time.perf_counter() - t
         t = time.perf_counter()
+        # worker_decay: one worker's share of the sentences, so that each worker's rate decays to min_alpha
+        examples = max(1, model.corpus_count // threads) if worker_decay else model.corpus_count
         effective, _ = model.train(corpus_file=str(path), total_words=model.corpus_total_words,
-                                   total_examples=model.corpus_count, epochs=SETTINGS["epochs"])
+                                   total_examples=examples, epochs=SETTINGS["epochs"])
     else:
         sentences = Text8Corpus(str(corpus)) if one_line else LineSentence(str(corpus))
         t = time.perf_counter()
@@ -443,7 +460,8 @@ def main(argv: list[str] | None = None) -> int | None:
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of " + ",".join(RUNS))
-    p.add_argument("--thread-counts", default="", help="also run w2v-sg and w2v-cbow at these thread counts (e.g. 1)")
+    p.add_argument("--thread-counts", default="",
+                   help="also run the w2v-sg and w2v-cbow runs of --runs at these thread counts (e.g. 1)")
     p.add_argument("--json", help="write all results here")
     p.add_argument("--shapes", nargs="?", const=",".join(SHAPES), default=None,
                    help="instead of training: vocabulary + encoding time vs gensim build_vocab on these corpus "
@@ -471,7 +489,8 @@ def main(argv: list[str] | None = None) -> int | None:
     corpus = Path(args.corpus)
     tokens = count_tokens(corpus)
     plan = [(name, args.threads) for name in args.runs.split(",")]
-    plan += [(name, int(t)) for t in args.thread_counts.split(",") if t for name in ("w2v-sg", "w2v-cbow")]
+    listed = [name for name in ("w2v-sg", "w2v-cbow") if name in args.runs.split(",")]
+    plan += [(name, int(t)) for t in args.thread_counts.split(",") if t for name in listed]
     results = []
     with tempfile.TemporaryDirectory() as work:
         if is_one_line(corpus) and any(RUNS[name][0] == "gensim-file" for name, _ in plan):
@@ -519,6 +538,11 @@ def report(results: list[dict], tokens: int, corpus: Path, threads: int) -> None
               f"anon x{w.get('anon_gb', float('nan')) / fastest.get('anon_gb', float('nan')):.2f}, "
               f"vocab time x{w['vocab_s'] / vocab_ref['vocab_s']:.2f} "
               f"(vs {vocab_ref['run']})")
+        if (f"gensim-{mode}-file-decay", threads) in by:
+            d = by[(f"gensim-{mode}-file-decay", threads)]
+            print(f"{mode}: w2v / gensim-{mode}-file-decay (word2vec's rate decay in each worker): speed "
+                  f"x{w['words_per_s'] / d['words_per_s']:.2f}, analogy {100 * (w['analogy'] - d['analogy']):+.1f} pt, "
+                  f"WS353 {w['ws353'] - d['ws353']:+.3f}")
         if (f"c-{mode}", threads) in by:
             c = by[(f"c-{mode}", threads)]
             print(f"{mode}: w2v / word2vec C: speed x{w['words_per_s'] / c['words_per_s']:.2f}, "
@@ -528,6 +552,15 @@ def report(results: list[dict], tokens: int, corpus: Path, threads: int) -> None
         one, many = by.get((name, 1)), by.get((name, threads))
         if one and many and threads != 1:
             print(f"{name}: scaling 1 -> {threads} threads x{many['words_per_s'] / one['words_per_s']:.2f}")
+            if "thread_cpu_s" in one and "thread_cpu_s" in many:
+                # CPU seconds each worker got over the training wall time (1.00: never descheduled), and corpus
+                # words per CPU-second: a drop with more threads is the threads slowing each other (shared
+                # rows, caches, memory), not the scheduler.
+                busy = ", ".join(f"{c / many['train_s']:.2f}" for c in many["thread_cpu_s"])
+                per_cpu = [r["words_per_s"] * r["train_s"] / sum(r["thread_cpu_s"]) for r in (one, many)]
+                print(f"{name}: {threads} workers' CPU / wall {busy}; words per CPU-second {per_cpu[0] / 1e3:.0f}k "
+                      f"(1 thread) -> {per_cpu[1] / 1e3:.0f}k (x{per_cpu[1] / per_cpu[0]:.2f}); words per worker "
+                      f"{', '.join(f'{w / 1e6:.1f}M' for w in many['thread_words'])}")
 
 
 if __name__ == "__main__":

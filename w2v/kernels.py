@@ -157,15 +157,19 @@ def _predict(syn1, center, hidden, h, targets, alpha, grads, neu1e):
     return nll, pairs
 
 
-@njit(nogil=True, fastmath=True, cache=True)
-def sg_window(syn0, syn1, center, contexts, targets, alpha, grads, neu1e, frozen=0):
-    """Skip-gram update of one centre word: each context word's input vector predicts the
-    targets (``targets[0]`` the centre word, the rest noise words), and moves by the summed
-    error. The same targets serve every context word given. Input rows below ``frozen`` do not
-    move (the output rows do). Returns ``(nll, n_pairs)``."""
+# The window updates below are compiled into train_job (inline="always"), not called: a call of a
+# compiled function increfs and decrefs each array argument's meminfo on entry and exit, 14 atomic
+# (lock-prefixed) instructions per centre word, each of which drains the store buffer behind the
+# row updates just made (benchmarks/RESULTS.md, issue 20). sg_window and cbow_window are the same
+# code as callable functions (tests, other callers).
+
+
+@njit(inline="always", fastmath=True)
+def _sg_window(syn0, syn1, center, contexts, m, targets, alpha, grads, neu1e, frozen):
+    # sg_window on contexts[:m]
     nll = 0.0
     pairs = 0
-    for j in range(contexts.shape[0]):
+    for j in range(m):
         w = contexts[j]
         neu1e[:] = 0.0
         loss, q = _predict(syn1, center, syn0, w, targets, alpha, grads, neu1e)
@@ -178,11 +182,17 @@ def sg_window(syn0, syn1, center, contexts, targets, alpha, grads, neu1e, frozen
 
 
 @njit(nogil=True, fastmath=True, cache=True)
-def cbow_window(syn0, syn1, center, contexts, targets, alpha, grads, hidden, neu1e, frozen=0):
-    """CBOW update: the mean of the context vectors predicts the targets; the error is
-    added in full to every context vector (but those of rows below ``frozen``), as in word2vec.
-    ``hidden`` is a (1, dim) work array. Returns ``(nll, n_pairs)``."""
-    m = contexts.shape[0]
+def sg_window(syn0, syn1, center, contexts, targets, alpha, grads, neu1e, frozen=0):
+    """Skip-gram update of one centre word: each context word's input vector predicts the
+    targets (``targets[0]`` the centre word, the rest noise words), and moves by the summed
+    error. The same targets serve every context word given. Input rows below ``frozen`` do not
+    move (the output rows do). Returns ``(nll, n_pairs)``."""
+    return _sg_window(syn0, syn1, center, contexts, contexts.shape[0], targets, alpha, grads, neu1e, frozen)
+
+
+@njit(inline="always", fastmath=True)
+def _cbow_window(syn0, syn1, center, contexts, m, targets, alpha, grads, hidden, neu1e, frozen):
+    # cbow_window on contexts[:m]
     dim = neu1e.shape[0]
     if m == 0:
         return 0.0, 0
@@ -202,6 +212,14 @@ def cbow_window(syn0, syn1, center, contexts, targets, alpha, grads, hidden, neu
             for c in range(dim):
                 syn0[w, c] += neu1e[c]
     return nll, pairs
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def cbow_window(syn0, syn1, center, contexts, targets, alpha, grads, hidden, neu1e, frozen=0):
+    """CBOW update: the mean of the context vectors predicts the targets; the error is
+    added in full to every context vector (but those of rows below ``frozen``), as in word2vec.
+    ``hidden`` is a (1, dim) work array. Returns ``(nll, n_pairs)``."""
+    return _cbow_window(syn0, syn1, center, contexts, contexts.shape[0], targets, alpha, grads, hidden, neu1e, frozen)
 
 
 @intrinsic
@@ -314,7 +332,7 @@ def train_job(
                             state = _next(state)
                             targets[d] = _draw(state, alias_prob, alias_idx)
                         contexts[0] = buf[j]
-                        loss, q = sg_window(syn0, syn1, center, contexts[:1], targets, lr, grads, neu1e, frozen)
+                        loss, q = _sg_window(syn0, syn1, center, contexts, 1, targets, lr, grads, neu1e, frozen)
                         nll += loss
                         pairs += q
             continue
@@ -347,9 +365,9 @@ def train_job(
                     m += 1
             targets[0] = center
             if cbow:
-                loss, q = cbow_window(syn0, syn1, center, contexts[:m], targets, lr, grads, hidden, neu1e, frozen)
+                loss, q = _cbow_window(syn0, syn1, center, contexts, m, targets, lr, grads, hidden, neu1e, frozen)
             else:
-                loss, q = sg_window(syn0, syn1, center, contexts[:m], targets, lr, grads, neu1e, frozen)
+                loss, q = _sg_window(syn0, syn1, center, contexts, m, targets, lr, grads, neu1e, frozen)
             nll += loss
             pairs += q
     return nll, pairs, words_done, trained

@@ -121,6 +121,10 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
     t_start = time.perf_counter()
     stopped = False
     heldout_seconds = 0.0
+    # each worker's CPU seconds and corpus words over the run (thread scaling: a thread that got less CPU
+    # than the wall time was descheduled; one that got it all but did fewer words ran slower per word)
+    thread_cpu = np.zeros(cfg.threads)
+    thread_words = np.zeros(cfg.threads, dtype=np.int64)
     for epoch in range(state.epoch, cfg.epochs):
         t_epoch = time.perf_counter()
         lock = threading.Lock()
@@ -134,11 +138,13 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
 
         def worker(tid: int, epoch: int = epoch, next_job=next_job, lock=lock, tally=tally,
                    errors=errors, handed=handed) -> None:
+            cpu0 = time.thread_time()
             try:
                 while True:
                     with lock:
                         j = None if should_stop() else next(next_job, None)
                         if j is None:
+                            thread_cpu[tid] += time.thread_time() - cpu0
                             return
                         handed[0] = j + 1
                     s0, s1 = int(bounds[j]), int(bounds[j + 1])
@@ -150,6 +156,7 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
                         seed % (1 << 63), frozen,
                     )
                     tally[tid] += (nll, pairs, done, trained)
+                    thread_words[tid] += done
             except ArithmeticError:  # the tables overflowed: a learning rate far too large
                 errors.append(W2VError(f"training diverged in epoch {epoch + 1} (arithmetic error in the "
                                        f"kernel); lower --alpha (now {cfg.alpha})"))
@@ -208,6 +215,8 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
         "words_per_second": round(total_words / max(seconds, 1e-9)),
         "words_trained_after_subsampling": state.words_trained,
         "jobs_per_epoch": n_jobs,
+        "thread_cpu_seconds": [round(float(x), 3) for x in thread_cpu],
+        "thread_words": [int(x) for x in thread_words],
         "compile_seconds": round(compile_seconds, 3),
     }
     if stopped or state.epoch < cfg.epochs:
