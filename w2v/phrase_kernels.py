@@ -1,7 +1,7 @@
 """Compiled bigram counting and phrase joining over an int32 id stream (word2phrase's hot loops).
 
 A bigram ``(a, b)`` of a stream over ``n_words`` ids is the int64 key ``a * n_words + b``. Counting
-uses an open-addressing table of fixed size (keys, counts): when it is 70 % full, entries seen at
+uses an open-addressing table of rows (key, count): when it is 70 % full, entries seen at
 most ``min_reduce`` times are dropped and ``min_reduce`` grows by one — word2phrase's ``ReduceVocab``
 — so memory is bounded and, after a prune, counts are approximate (lower bounds). Several threads
 count one stream at once without sharing anything: thread *t* keeps only the keys whose hash falls in
@@ -24,14 +24,15 @@ def _hash(key):
 
 
 @njit(nogil=True, cache=True)
-def count_bigrams(ids, starts, eligible, n_words, part, parts, keys, counts, i, used, prunes, level, can_grow):
+def count_bigrams(ids, starts, eligible, n_words, part, parts, table, i, used, prunes, level, can_grow):
     """Count the bigrams ``(ids[i-1], ids[i])`` from position ``i`` on that do not cross a sentence start
     (``starts``: sorted, ``0`` first) and whose both ids are ``eligible``, keeping those of hash part
-    ``part`` of ``parts`` in the table (``keys``: ``-1`` = empty; power-of-two size). When the table is
+    ``part`` of ``parts`` in ``table`` (rows ``(key, count)``, key ``-1`` = empty; a power-of-two number
+    of rows: a key and its count share a cache line, so a hit costs one memory access). When the table is
     70 % full it returns so that the caller can grow it (``can_grow``), or prunes it (word2phrase's rule,
     next ``level``). Returns ``(next i, entries, prunes, level)``; ``next i == len(ids)`` when done."""
-    mask = np.uint64(keys.shape[0] - 1)
-    limit = int(keys.shape[0] * 0.7)
+    mask = np.uint64(table.shape[0] - 1)
+    limit = int(table.shape[0] * 0.7)
     n = ids.shape[0]
     n_starts = starts.shape[0]
     parts_u = np.uint64(parts)
@@ -53,12 +54,12 @@ def count_bigrams(ids, starts, eligible, n_words, part, parts, keys, counts, i, 
             continue
         k = (h >> np.uint64(8)) & mask
         while True:
-            if keys[k] == key:
-                counts[k] += 1
+            if table[k, 0] == key:
+                table[k, 1] += 1
                 break
-            if keys[k] == EMPTY:
-                keys[k] = key
-                counts[k] = 1
+            if table[k, 0] == EMPTY:
+                table[k, 0] = key
+                table[k, 1] = 1
                 used += 1
                 break
             k = (k + np.uint64(1)) & mask
@@ -66,42 +67,47 @@ def count_bigrams(ids, starts, eligible, n_words, part, parts, keys, counts, i, 
             if can_grow:
                 return i, used, prunes, level
             level += 1
-            used = _prune_part(keys, counts, level)
+            used = _prune_part(table, level)
             prunes += 1
     return i, used, prunes, level
 
 
 @njit(nogil=True, cache=True)
-def _reinsert(old_k, old_c, keys, counts, min_keep):
-    mask = np.uint64(keys.shape[0] - 1)
+def _reinsert(old, table, min_keep):
+    mask = np.uint64(table.shape[0] - 1)
     used = 0
-    for j in range(old_k.shape[0]):
-        if old_k[j] != EMPTY and old_c[j] >= min_keep:
-            k = (_hash(old_k[j]) >> np.uint64(8)) & mask
-            while keys[k] != EMPTY:
+    for j in range(old.shape[0]):
+        if old[j, 0] != EMPTY and old[j, 1] >= min_keep:
+            k = (_hash(old[j, 0]) >> np.uint64(8)) & mask
+            while table[k, 0] != EMPTY:
                 k = (k + np.uint64(1)) & mask
-            keys[k] = old_k[j]
-            counts[k] = old_c[j]
+            table[k, 0] = old[j, 0]
+            table[k, 1] = old[j, 1]
             used += 1
     return used
 
 
-def grow_table(keys: np.ndarray, counts: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """A counting table of ``size`` entries holding the entries of ``keys``/``counts``."""
-    new_k = np.full(size, EMPTY, dtype=np.int64)
-    new_c = np.zeros(size, dtype=np.int64)
-    _reinsert(keys, counts, new_k, new_c, 1)
-    return new_k, new_c
+def new_table(size: int) -> np.ndarray:
+    """An empty counting table of ``size`` (a power of two) rows ``(key, count)``."""
+    table = np.zeros((size, 2), dtype=np.int64)
+    table[:, 0] = EMPTY
+    return table
+
+
+def grow_table(table: np.ndarray, size: int) -> np.ndarray:
+    """A counting table of ``size`` rows holding the entries of ``table``."""
+    new = new_table(size)
+    _reinsert(table, new, 1)
+    return new
 
 
 @njit(nogil=True, cache=True)
-def _prune_part(keys, counts, min_reduce):
+def _prune_part(table, min_reduce):
     """Drop the entries counted at most ``min_reduce`` times and re-insert the rest. Returns the entries left."""
-    old_k = keys.copy()
-    old_c = counts.copy()
-    keys[:] = EMPTY
-    counts[:] = 0
-    return _reinsert(old_k, old_c, keys, counts, min_reduce + 1)
+    old = table.copy()
+    table[:, 0] = EMPTY
+    table[:, 1] = 0
+    return _reinsert(old, table, min_reduce + 1)
 
 
 @njit(nogil=True, cache=True)
@@ -120,10 +126,11 @@ def build_lookup(pair_keys, values, size):
 
 
 @njit(nogil=True, cache=True)
-def join_pairs(ids, starts, n_words, keys, vals, out, out_starts):
+def join_pairs(ids, starts, n_words, is_left, keys, vals, out, out_starts):
     """Greedy left-to-right joining (word2phrase's and gensim's rule): a token and the next one of the
     same sentence become the phrase ``vals[key]`` when their bigram is in the table (``keys``); a joined
-    token never joins again in this pass. Writes the new stream to ``out`` and the sentence starts to
+    token never joins again in this pass. ``is_left[w]``: whether word ``w`` begins any phrase (most tokens
+    do not, and skip the table). Writes the new stream to ``out`` and the sentence starts to
     ``out_starts`` (same length as ``starts``). Returns the length of the new stream."""
     mask = np.uint64(keys.shape[0] - 1)
     m = 0
@@ -134,7 +141,7 @@ def join_pairs(ids, starts, n_words, keys, vals, out, out_starts):
         prev = 0
         for i in range(starts[s], starts[s + 1]):
             t = ids[i]
-            if have_prev:
+            if have_prev and is_left[prev]:
                 key = np.int64(prev) * n_words + t
                 k = _hash(key) & mask
                 found = -1
