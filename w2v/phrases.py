@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 from .cli import add_quiet, option, parser, run_cli
 from .errors import W2VError
 from .outdir import atomic_path, save_text
-from .phrase_kernels import EMPTY, build_lookup, count_bigrams, grow_table, join_pairs, new_table, render
+from .phrase_kernels import EMPTY, build_lookup, count_bigrams, join_pairs, render
 from .safety import SignalGuard, check_output_file, nearest_existing, work_dir
 from .tokenize import get as get_tokenizer
 from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, encode_corpus, select_vocab, sentence_bounds, write_kept
@@ -226,7 +226,8 @@ def count_pairs(ids: np.ndarray, starts: np.ndarray, eligible: np.ndarray, n_wor
     """Distinct bigram keys (``a * n_words + b``), their counts, and how often the tables were pruned.
 
     ``threads`` tables count disjoint hash parts of the keys; each starts small, doubles while it fits in
-    its share of ``memory_mib`` and is pruned (word2phrase's rule) when it cannot grow."""
+    its share of ``memory_mib`` and is pruned (word2phrase's rule) when it cannot grow. (Each thread also
+    holds a 20 MiB buffer of one chunk's keys, outside the budget.)"""
     cap = max(1, memory_mib * (1 << 20) // 16 // threads)  # entries of (int64 key, int64 count) per table
     max_size = 1 << (cap.bit_length() - 1)
     if max_size < 1024:
@@ -234,15 +235,11 @@ def count_pairs(ids: np.ndarray, starts: np.ndarray, eligible: np.ndarray, n_wor
                        f"(needs at least {math.ceil(threads * 1024 * 16 / (1 << 20))} MiB)")
     ids = np.asarray(ids)
 
+    rows = min(max_size, 1 << 16)
+    chunk = int(min(max(len(ids), 1), 1 << 20))
+
     def work(t: int) -> tuple[np.ndarray, np.ndarray, int]:
-        table = new_table(min(max_size, 1 << 16))
-        i, used, prunes, level = 1, 0, 0, 0
-        while True:
-            i, used, prunes, level = count_bigrams(ids, starts, eligible, n_words, t, threads, table,
-                                                   i, used, prunes, level, len(table) < max_size)
-            if i >= len(ids):
-                break
-            table = grow_table(table, 2 * len(table))
+        table, _, prunes = count_bigrams(ids, starts, eligible, n_words, t, threads, rows, max_size, chunk)
         m = table[:, 0] != EMPTY
         return table[m, 0], table[m, 1], prunes
 
