@@ -15,13 +15,17 @@ nothing), and that file four times (linearity). The outputs are compared token f
 gensim exactly; w2v vs word2phrase differ only where word2phrase counts the pair across a line end.
 
     python benchmarks/phrases.py [--corpus ../shared/corpora/text8like] [--sizes 1,4] [--runs w2v,c,gensim]
-    python benchmarks/phrases.py --quality [--threads 2]
+    python benchmarks/phrases.py --quality [--threads 2] [--seeds 1,2,3]
 
 ``--quality``: the paper's recipe (two passes, thresholds 200 then 100, default score) by w2v and by gensim
 (``Phrases`` with the same min_count, thresholds and its default score, which uses the vocabulary size where
 word2phrase uses the token count), each phrased corpus trained by the same skip-gram (``w2v.train``
-defaults), next to the same run without phrases: phrase analogies (word2vec's questions-phrases.txt, all
-words) and Google word analogies (30,000 most frequent words, 3CosAdd), accuracy and coverage.
+defaults, each ``--seeds`` value), next to the same run without phrases: phrase analogies (word2vec's
+questions-phrases.txt, all words) and Google word analogies (3CosAdd), accuracy and coverage. The word
+analogies are scored three ways: on the 30,000 most frequent rows (``w2v.evaluate --restrict 30000``; in a
+phrased model phrase rows take some of those places, push words out and are candidate answers), on the
+30,000 most frequent words (phrase rows left out: the set asks about words), and, words only, on the
+questions that every model of the seed answers (the same questions).
 """
 
 from __future__ import annotations
@@ -162,8 +166,49 @@ def evaluate(model: Path) -> dict:
     return out
 
 
-def quality(corpus: Path, work: Path, threads: int) -> list[dict]:
-    """Two-pass phrases (w2v, gensim) then skip-gram, vs no phrases: analogy accuracy and coverage."""
+def words_only(model: Path):
+    """The model's table without its phrase rows (tokens holding the delimiter: text8like has none of its
+    own), in the same order: "the 30,000 most frequent words" of a phrased model for word analogies."""
+    from w2v.vectors import Vectors
+
+    vec = Vectors.load(model)
+    keep = [i for i, w in enumerate(vec.words) if "_" not in w]
+    return Vectors(vec.matrix[keep], [vec.words[i] for i in keep], vec.counts[keep])
+
+
+def word_analogies(models: dict[str, Path], work: Path, restrict: int = 30000) -> dict[str, dict]:
+    """Google analogies (3CosAdd) of each model three ways: the first ``restrict`` rows (phrase rows
+    included, as ``w2v.evaluate --restrict`` counts them), the first ``restrict`` words (phrase rows
+    left out), and the words-only scoring on the questions every model answers (same questions)."""
+    from w2v.evaluate import bundled, evaluate_analogies, read_analogies
+    from w2v.vectors import Vectors
+
+    google = bundled("questions-words.txt")
+    tables = {name: (Vectors.load(m), words_only(m)) for name, m in models.items()}
+    out: dict[str, dict] = {name: {} for name in models}
+    for name, (rows, words) in tables.items():
+        for label, vec in (("rows", rows), ("words", words)):
+            r = evaluate_analogies(vec, google, restrict=restrict)
+            out[name][label] = {k: r[k] for k in ("accuracy", "correct", "answered", "coverage")}
+            out[name][label]["semantic"] = r["semantic"]["accuracy"]
+            out[name][label]["syntactic"] = r["syntactic"]["accuracy"]
+    known = [{w.upper() for w in words.words[:restrict]} for _, words in tables.values()]
+    common = work / "common-questions.txt"
+    with open(common, "w") as fh:
+        for section, questions in read_analogies(google):
+            fh.write(f": {section}\n")
+            for q in questions:
+                if all(all(w.upper() in k for w in q) for k in known):
+                    fh.write(" ".join(q) + "\n")
+    for name, (_, words) in tables.items():
+        r = evaluate_analogies(words, common, restrict=restrict)
+        out[name]["same_questions"] = {k: r[k] for k in ("accuracy", "correct", "answered")}
+    return out
+
+
+def quality(corpus: Path, work: Path, threads: int, seeds: list[int]) -> list[dict]:
+    """Two-pass phrases (w2v, gensim) then skip-gram, vs no phrases, for each training seed: analogy
+    accuracy and coverage (gensim's pipeline with the first seed only)."""
     results = []
     table = work / "q.phrases"
     t = timed([sys.executable, "-m", "w2v.phrases", str(corpus), "--out", str(table), "--threshold", "200,100",
@@ -173,18 +218,26 @@ def quality(corpus: Path, work: Path, threads: int) -> list[dict]:
     g = timed([sys.executable, "-c", GENSIM_CHILD, str(corpus), str(gensim_text), "default", "200,100"])
     print(json.dumps({"phrases_gensim_s": g["wall_s"], **json.loads(g["stdout"].strip().splitlines()[-1])}),
           flush=True)
-    for name, text, extra in (("none", corpus, []), ("w2v", corpus, ["--phrases", str(table)]),
-                              ("gensim", gensim_text, [])):
-        model = work / f"model-{name}"
-        shutil.rmtree(model, ignore_errors=True)
-        r = timed([sys.executable, "-m", "w2v.train", str(text), "--out", str(model), "--threads", str(threads),
-                   "--quiet", *extra])
-        info = json.loads((model / "config.json").read_text())
-        res = {"phrases": name, "train_wall_s": r["wall_s"], "vocab": info["corpus_stats"]["vocab_size"],
-               "phrase_words": sum("_" in w for w in (model / "vocab.txt").read_text().split("\n")),
-               **evaluate(model), "load": round(os.getloadavg()[0], 2)}
-        print(json.dumps(res), flush=True)
-        results.append(res)
+    for seed in seeds:
+        runs = [("none", corpus, []), ("w2v", corpus, ["--phrases", str(table)])]
+        if seed == seeds[0]:
+            runs.append(("gensim", gensim_text, []))
+        models = {}
+        for name, text, extra in runs:
+            model = models[name] = work / f"model-{name}-s{seed}"
+            shutil.rmtree(model, ignore_errors=True)
+            r = timed([sys.executable, "-m", "w2v.train", str(text), "--out", str(model), "--threads", str(threads),
+                       "--seed", str(seed), "--quiet", *extra])
+            info = json.loads((model / "config.json").read_text())
+            res = {"phrases": name, "seed": seed, "train_wall_s": r["wall_s"],
+                   "vocab": info["corpus_stats"]["vocab_size"],
+                   "phrase_words": sum("_" in w for w in (model / "vocab.txt").read_text().split("\n")),
+                   **evaluate(model), "load": round(os.getloadavg()[0], 2)}
+            results.append(res)
+        three = word_analogies(models, work)
+        for res in results[-len(runs):]:
+            res["google_three_ways"] = three[res["phrases"]]
+            print(json.dumps(res), flush=True)
     return results
 
 
@@ -197,10 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
     p.add_argument("--quality", action="store_true", help="phrases then skip-gram: analogies with and without")
     p.add_argument("--threads", type=int, default=2, help="training threads (--quality)")
+    p.add_argument("--seeds", default="1", help="comma list of training seeds (--quality)")
     args = p.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.quality:
-        results = quality(args.corpus, args.work, args.threads)
+        results = quality(args.corpus, args.work, args.threads, [int(x) for x in args.seeds.split(",")])
         if args.json:
             args.json.write_text(json.dumps(results, indent=1) + "\n")
         return 0

@@ -1,9 +1,10 @@
 """Compiled bigram counting and phrase joining over an int32 id stream (word2phrase's hot loops).
 
 A bigram ``(a, b)`` of a stream over ``n_words`` ids is the int64 key ``a * n_words + b``. Counting
-uses an open-addressing table of fixed size (keys, counts): when it is 70 % full, entries seen at
-most ``min_reduce`` times are dropped and ``min_reduce`` grows by one — word2phrase's ``ReduceVocab``
-— so memory is bounded and, after a prune, counts are approximate (lower bounds). Several threads
+uses an open-addressing table of rows (key, count) cut into buckets, fed a chunk of the stream at a time
+sorted by bucket (cache-friendly); when it is 70 % full and may not grow, entries seen at most ``level``
+times are dropped and ``level`` grows by one — word2phrase's ``ReduceVocab`` — so memory is bounded and,
+after a prune, counts are approximate (lower bounds). Several threads
 count one stream at once without sharing anything: thread *t* keeps only the keys whose hash falls in
 its part (``hash % parts == t``), so the parts are disjoint and need no merge.
 """
@@ -23,85 +24,137 @@ def _hash(key):
     return h ^ (h >> np.uint64(29))
 
 
+@njit(inline="always")
+def _bucket_bits(rows):
+    """Buckets of 4,096 rows (64 KiB, cache-sized), at most 4,096 of them, at least one."""
+    bits = 0
+    while (rows >> (bits + 13)) > 0 and bits < 12:
+        bits += 1
+    return bits
+
+
+@njit(inline="always")
+def _slot(h, bucket_bits, local_mask):
+    """Row of hash ``h``: bits 8.. choose one of ``2**bucket_bits`` buckets (equal runs of rows), the
+    bits above them the row in the bucket; probing stays in the bucket."""
+    bucket = (h >> np.uint64(8)) & np.uint64((1 << bucket_bits) - 1)
+    return bucket, (h >> np.uint64(8 + bucket_bits)) & local_mask
+
+
+@njit(inline="always")
+def _put(table, key, add, bucket_bits):
+    """Add ``add`` to the count of ``key`` (inserting it). Returns ``(1 if the key is new else 0, bucket)``."""
+    local_mask = np.uint64((table.shape[0] >> bucket_bits) - 1)
+    bucket, k = _slot(_hash(key), bucket_bits, local_mask)
+    base = bucket * (local_mask + np.uint64(1))
+    while True:
+        r = base + k
+        if table[r, 0] == key:
+            table[r, 1] += add
+            return 0, bucket
+        if table[r, 0] == EMPTY:
+            table[r, 0] = key
+            table[r, 1] = add
+            return 1, bucket
+        k = (k + np.uint64(1)) & local_mask
+
+
 @njit(nogil=True, cache=True)
-def count_bigrams(ids, starts, eligible, n_words, part, parts, keys, counts, i, used, prunes, level, can_grow):
-    """Count the bigrams ``(ids[i-1], ids[i])`` from position ``i`` on that do not cross a sentence start
-    (``starts``: sorted, ``0`` first) and whose both ids are ``eligible``, keeping those of hash part
-    ``part`` of ``parts`` in the table (``keys``: ``-1`` = empty; power-of-two size). When the table is
-    70 % full it returns so that the caller can grow it (``can_grow``), or prunes it (word2phrase's rule,
-    next ``level``). Returns ``(next i, entries, prunes, level)``; ``next i == len(ids)`` when done."""
-    mask = np.uint64(keys.shape[0] - 1)
-    limit = int(keys.shape[0] * 0.7)
+def _rebuild(old, rows, min_keep, bucket_used):
+    """A table of ``rows`` rows holding the entries of ``old`` counted at least ``min_keep`` times;
+    ``bucket_used[b]`` becomes the entries of bucket ``b``. Returns ``(table, entries)``."""
+    bucket_bits = _bucket_bits(rows)
+    table = np.empty((rows, 2), dtype=np.int64)
+    table[:, 0] = EMPTY
+    table[:, 1] = 0
+    bucket_used[:] = 0
+    used = 0
+    for j in range(old.shape[0]):
+        if old[j, 0] != EMPTY and old[j, 1] >= min_keep:
+            new, bucket = _put(table, old[j, 0], old[j, 1], bucket_bits)
+            bucket_used[bucket] += new
+            used += new
+    return table, used
+
+
+@njit(nogil=True, cache=True)
+def count_bigrams(ids, starts, eligible, n_words, part, parts, rows, max_rows, chunk):
+    """Count the bigrams ``(ids[i-1], ids[i])`` that do not cross a sentence start (``starts``: sorted,
+    ``0`` first) and whose both ids are ``eligible``, keeping those of hash part ``part`` of ``parts``.
+
+    The table has rows ``(key, count)`` (key ``-1`` = empty; a key and its count share a cache line) in
+    buckets of 4,096 rows (probing stays in the bucket). The stream is read ``chunk`` tokens at a time
+    and the chunk's keys are sorted by bucket before they are counted, so that the counting touches one
+    small bucket at a time (it stays in cache) rather than the whole table at random. The table starts
+    with ``rows`` rows; when a bucket is 70 % full (the hash spreads keys evenly, so the table is about
+    as full) it doubles up to ``max_rows``, and beyond that it is pruned: entries seen at most ``level``
+    times are dropped, ``level`` growing by one each time (word2phrase's rule; counts become lower
+    bounds). Returns ``(table, entries, prunes)``."""
+    table = np.empty((rows, 2), dtype=np.int64)
+    table[:, 0] = EMPTY
+    table[:, 1] = 0
+    bucket_bits = _bucket_bits(rows)
+    n_buckets = 1 << 12
+    bucket_used = np.zeros(n_buckets, dtype=np.int64)
+    limit = int((rows >> bucket_bits) * 0.7)
+    used = 0
+    prunes = 0
+    level = 0
     n = ids.shape[0]
     n_starts = starts.shape[0]
     parts_u = np.uint64(parts)
     part_u = np.uint64(part)
-    s = np.searchsorted(starts, i)
+    keys = np.empty(chunk, dtype=np.int64)
+    bucket_of = np.empty(chunk, dtype=np.int32)
+    ordered = np.empty(chunk, dtype=np.int64)
+    fill = np.zeros(n_buckets + 1, dtype=np.int64)
+    bmask = np.uint64((1 << bucket_bits) - 1)
+    s = 0
+    i = 1
     while i < n:
-        while s < n_starts and starts[s] < i:
-            s += 1
-        a = ids[i - 1]
-        b = ids[i]
-        i += 1
-        if s < n_starts and starts[s] == i - 1:
-            continue  # i - 1 begins a sentence: the pair crosses a boundary
-        if not (eligible[a] and eligible[b]):
-            continue
-        key = np.int64(a) * n_words + b
-        h = _hash(key)
-        if h % parts_u != part_u:
-            continue
-        k = (h >> np.uint64(8)) & mask
-        while True:
-            if keys[k] == key:
-                counts[k] += 1
-                break
-            if keys[k] == EMPTY:
-                keys[k] = key
-                counts[k] = 1
-                used += 1
-                break
-            k = (k + np.uint64(1)) & mask
-        if used > limit:
-            if can_grow:
-                return i, used, prunes, level
-            level += 1
-            used = _prune_part(keys, counts, level)
-            prunes += 1
-    return i, used, prunes, level
-
-
-@njit(nogil=True, cache=True)
-def _reinsert(old_k, old_c, keys, counts, min_keep):
-    mask = np.uint64(keys.shape[0] - 1)
-    used = 0
-    for j in range(old_k.shape[0]):
-        if old_k[j] != EMPTY and old_c[j] >= min_keep:
-            k = (_hash(old_k[j]) >> np.uint64(8)) & mask
-            while keys[k] != EMPTY:
-                k = (k + np.uint64(1)) & mask
-            keys[k] = old_k[j]
-            counts[k] = old_c[j]
-            used += 1
-    return used
-
-
-def grow_table(keys: np.ndarray, counts: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """A counting table of ``size`` entries holding the entries of ``keys``/``counts``."""
-    new_k = np.full(size, EMPTY, dtype=np.int64)
-    new_c = np.zeros(size, dtype=np.int64)
-    _reinsert(keys, counts, new_k, new_c, 1)
-    return new_k, new_c
-
-
-@njit(nogil=True, cache=True)
-def _prune_part(keys, counts, min_reduce):
-    """Drop the entries counted at most ``min_reduce`` times and re-insert the rest. Returns the entries left."""
-    old_k = keys.copy()
-    old_c = counts.copy()
-    keys[:] = EMPTY
-    counts[:] = 0
-    return _reinsert(old_k, old_c, keys, counts, min_reduce + 1)
+        m = 0
+        end = min(n, i + chunk)
+        while i < end:
+            while s < n_starts and starts[s] < i:
+                s += 1
+            a = ids[i - 1]
+            b = ids[i]
+            i += 1
+            if s < n_starts and starts[s] == i - 1:
+                continue  # i - 1 begins a sentence: the pair crosses a boundary
+            if not (eligible[a] and eligible[b]):
+                continue
+            key = np.int64(a) * n_words + b
+            h = _hash(key)
+            if h % parts_u != part_u:
+                continue
+            keys[m] = key
+            bucket_of[m] = np.int32((h >> np.uint64(8)) & bmask)
+            m += 1
+        fill[:] = 0  # counting sort of the chunk's keys by bucket
+        for j in range(m):
+            fill[bucket_of[j] + 1] += 1
+        for q in range(1 << bucket_bits):
+            fill[q + 1] += fill[q]
+        for j in range(m):
+            q = bucket_of[j]
+            ordered[fill[q]] = keys[j]
+            fill[q] += 1
+        for j in range(m):
+            new, bucket = _put(table, ordered[j], 1, bucket_bits)
+            used += new
+            bucket_used[bucket] += new
+            if bucket_used[bucket] > limit:
+                if table.shape[0] < max_rows:
+                    table, used = _rebuild(table, 2 * table.shape[0], 1, bucket_used)
+                else:
+                    level += 1
+                    table, used = _rebuild(table, table.shape[0], level + 1, bucket_used)
+                    prunes += 1
+                bucket_bits = _bucket_bits(table.shape[0])
+                limit = int((table.shape[0] >> bucket_bits) * 0.7)
+                bmask = np.uint64((1 << bucket_bits) - 1)
+    return table, used, prunes
 
 
 @njit(nogil=True, cache=True)
@@ -120,10 +173,11 @@ def build_lookup(pair_keys, values, size):
 
 
 @njit(nogil=True, cache=True)
-def join_pairs(ids, starts, n_words, keys, vals, out, out_starts):
+def join_pairs(ids, starts, n_words, is_left, keys, vals, out, out_starts):
     """Greedy left-to-right joining (word2phrase's and gensim's rule): a token and the next one of the
     same sentence become the phrase ``vals[key]`` when their bigram is in the table (``keys``); a joined
-    token never joins again in this pass. Writes the new stream to ``out`` and the sentence starts to
+    token never joins again in this pass. ``is_left[w]``: whether word ``w`` begins any phrase (most tokens
+    do not, and skip the table). Writes the new stream to ``out`` and the sentence starts to
     ``out_starts`` (same length as ``starts``). Returns the length of the new stream."""
     mask = np.uint64(keys.shape[0] - 1)
     m = 0
@@ -134,7 +188,7 @@ def join_pairs(ids, starts, n_words, keys, vals, out, out_starts):
         prev = 0
         for i in range(starts[s], starts[s + 1]):
             t = ids[i]
-            if have_prev:
+            if have_prev and is_left[prev]:
                 key = np.int64(prev) * n_words + t
                 k = _hash(key) & mask
                 found = -1

@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 from .cli import add_quiet, option, parser, run_cli
 from .errors import W2VError
 from .outdir import atomic_path, save_text
-from .phrase_kernels import EMPTY, build_lookup, count_bigrams, grow_table, join_pairs, render
+from .phrase_kernels import EMPTY, build_lookup, count_bigrams, join_pairs, render
 from .safety import SignalGuard, check_output_file, check_regular, nearest_existing, work_dir
 from .tokenize import get as get_tokenizer
 from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, encode_corpus, select_vocab, sentence_bounds, write_kept
@@ -228,7 +228,8 @@ def count_pairs(ids: np.ndarray, starts: np.ndarray, eligible: np.ndarray, n_wor
     """Distinct bigram keys (``a * n_words + b``), their counts, and how often the tables were pruned.
 
     ``threads`` tables count disjoint hash parts of the keys; each starts small, doubles while it fits in
-    its share of ``memory_mib`` and is pruned (word2phrase's rule) when it cannot grow."""
+    its share of ``memory_mib`` and is pruned (word2phrase's rule) when it cannot grow. (Each thread also
+    holds a 20 MiB buffer of one chunk's keys, outside the budget.)"""
     cap = max(1, memory_mib * (1 << 20) // 16 // threads)  # entries of (int64 key, int64 count) per table
     max_size = 1 << (cap.bit_length() - 1)
     if max_size < 1024:
@@ -236,19 +237,13 @@ def count_pairs(ids: np.ndarray, starts: np.ndarray, eligible: np.ndarray, n_wor
                        f"(needs at least {math.ceil(threads * 1024 * 16 / (1 << 20))} MiB)")
     ids = np.asarray(ids)
 
+    rows = min(max_size, 1 << 16)
+    chunk = int(min(max(len(ids), 1), 1 << 20))
+
     def work(t: int) -> tuple[np.ndarray, np.ndarray, int]:
-        size = min(max_size, 1 << 16)
-        keys = np.full(size, EMPTY, dtype=np.int64)
-        counts = np.zeros(size, dtype=np.int64)
-        i, used, prunes, level = 1, 0, 0, 0
-        while True:
-            i, used, prunes, level = count_bigrams(ids, starts, eligible, n_words, t, threads, keys, counts,
-                                                   i, used, prunes, level, len(keys) < max_size)
-            if i >= len(ids):
-                break
-            keys, counts = grow_table(keys, counts, 2 * len(keys))
-        m = keys != EMPTY
-        return keys[m], counts[m], prunes
+        table, _, prunes = count_bigrams(ids, starts, eligible, n_words, t, threads, rows, max_size, chunk)
+        m = table[:, 0] != EMPTY
+        return table[m, 0], table[m, 1], prunes
 
     if threads == 1:
         parts = [work(0)]
@@ -327,7 +322,9 @@ def join_ids(ids: np.ndarray, starts: np.ndarray, words: list[str], index: dict[
     if out is None:
         out = np.empty(len(ids), dtype=np.int32)
     new_starts = np.empty_like(starts)
-    n = join_pairs(ids, starts, n_words, tkeys, tvals, out, new_starts)
+    is_left = np.zeros(n_words, dtype=np.bool_)
+    is_left[np.array(left, dtype=np.int64)] = True
+    n = join_pairs(ids, starts, n_words, is_left, tkeys, tvals, out, new_starts)
     return out[:n], new_starts
 
 
@@ -355,7 +352,10 @@ def learn_ids(ids: np.ndarray, starts: np.ndarray, words: list[str], cfg: Phrase
         n_words = len(words)
         if counts is None or len(counts) != n_words:
             counts = np.bincount(ids, minlength=n_words).astype(np.int64)
-        keys, pair_counts, prunes = count_pairs(ids, starts, eligible, n_words, cfg.memory, threads)
+        # a pair is never counted more often than either word: words below min_count cannot be in a phrase,
+        # and leaving their pairs out of the counts changes no phrase (fewer distinct bigrams, fewer prunes)
+        frequent = eligible & (counts >= cfg.min_count)
+        keys, pair_counts, prunes = count_pairs(ids, starts, frequent, n_words, cfg.memory, threads)
         a, b, ab, scores = choose(keys, pair_counts, counts, len(ids), n_words, cfg.scoring, threshold,
                                   cfg.min_count)
         new = [Phrase(words[x], words[y], int(c), float(s), p)
@@ -483,7 +483,7 @@ def write_text(ids: np.ndarray, starts: np.ndarray, words: list[str], out: str |
                 lo, hi = np.searchsorted(starts, [c0 + 1, c0 + len(chunk)], side="left")
                 ends[starts[lo:hi + 1][starts[lo:hi + 1] <= c0 + len(chunk)] - 1 - c0] = True
                 buf = np.empty(int(lengths[chunk].sum()), dtype=np.uint8)
-                fh.write(buf[:render(chunk, ends, arena, offsets, buf)].tobytes())
+                fh.write(memoryview(buf[:render(chunk, ends, arena, offsets, buf)]))
 
 
 def apply_text(table: PhraseTable, text: str | os.PathLike, out: str | os.PathLike, progress: bool = True,
