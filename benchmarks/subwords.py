@@ -155,6 +155,8 @@ def main(argv: list[str] | None = None) -> int | None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", default=",".join(RUNS))
     p.add_argument("--json", default=None)
+    p.add_argument("--work", default=None, help="keep the corpora and trained models in this folder (default: a "
+                   "temporary folder, removed at the end)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--removed", help=argparse.SUPPRESS)
@@ -163,7 +165,8 @@ def main(argv: list[str] | None = None) -> int | None:
         child(args)
         return 0
     with tempfile.TemporaryDirectory(prefix="w2v-subwords-") as tmp:
-        work = Path(tmp)
+        work = Path(args.work or tmp)
+        work.mkdir(parents=True, exist_ok=True)
         corpus = Path(args.corpus)
         if args.bytes:
             with open(corpus, "rb") as fh:
