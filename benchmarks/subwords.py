@@ -91,8 +91,9 @@ def child_fasttext(corpus: Path, threads: int, out: Path) -> dict:
             "vocab_size": len(model.words), "model": str(out / "model.bin")}
 
 
-def unseen_scores(model: str, removed: list[str]) -> dict:
-    """WordSim-353 with the removed words built from n-grams, dropped, or zero-filled."""
+def unseen_scores(model: str, removed: list[str], pairs_file: Path | None = None) -> dict:
+    """WordSim-353 (or another word-pair file) with the removed words, and words outside the
+    vocabulary, built from n-grams, dropped, or zero-filled."""
     import numpy as np
     from scipy import stats
 
@@ -103,7 +104,7 @@ def unseen_scores(model: str, removed: list[str]) -> dict:
     gone = set(removed)
     gold, built, dropped_gold, dropped, zero = [], [], [], [], []
     n_unseen = 0
-    for a, b, score in read_pairs(ws353_path()):
+    for a, b, score in read_pairs(pairs_file or ws353_path()):
         a, b = a.lower(), b.lower()
         try:
             va, vb = vec.vector(a), vec.vector(b)
@@ -133,12 +134,15 @@ def child(args: argparse.Namespace) -> None:
                semantic=scores["google_semantic_add"])
     if args.child.endswith("unseen"):
         res["unseen"] = unseen_scores(res["model"], json.loads(args.removed))
+    for path in json.loads(args.similarity or "[]"):
+        res.setdefault("similarity", {})[Path(path).stem] = unseen_scores(res["model"], [], Path(path))
     print("RESULT " + json.dumps(res))
 
 
-def run_child(name: str, corpus: Path, threads: int, work: Path, removed: list[str]) -> dict | None:
+def run_child(name: str, corpus: Path, threads: int, work: Path, removed: list[str], similarity: list[str]
+              ) -> dict | None:
     cmd = [sys.executable, __file__, "--child", name, "--corpus", str(corpus), "--threads", str(threads),
-           "--out", str(work / name), "--removed", json.dumps(removed)]
+           "--out", str(work / name), "--removed", json.dumps(removed), "--similarity", json.dumps(similarity)]
     load = os.getloadavg()[0]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
@@ -155,15 +159,23 @@ def main(argv: list[str] | None = None) -> int | None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", default=",".join(RUNS))
     p.add_argument("--json", default=None)
+    p.add_argument("--work", default=None, help="keep the corpora and trained models in this folder (default: a "
+                   "temporary folder, removed at the end)")
+    p.add_argument("--similarity-files", nargs="*", default=[], metavar="FILE",
+                   help="more word-pair files (word1 word2 score) to score every table on, e.g. a rare-word set: "
+                   "Spearman over the pairs in the vocabulary, and over all pairs with words outside it built "
+                   "from n-grams (not bundled: bring your own)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--removed", help=argparse.SUPPRESS)
+    p.add_argument("--similarity", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
         child(args)
         return 0
     with tempfile.TemporaryDirectory(prefix="w2v-subwords-") as tmp:
-        work = Path(tmp)
+        work = Path(args.work or tmp)
+        work.mkdir(parents=True, exist_ok=True)
         corpus = Path(args.corpus)
         if args.bytes:
             with open(corpus, "rb") as fh:
@@ -176,7 +188,8 @@ def main(argv: list[str] | None = None) -> int | None:
               f"WordSim-353 words: {' '.join(removed)}", flush=True)
         results = []
         for name in args.runs.split(","):
-            res = run_child(name, reduced if name.endswith("unseen") else corpus, args.threads, work, removed)
+            res = run_child(name, reduced if name.endswith("unseen") else corpus, args.threads, work, removed,
+                            [str(Path(f).resolve()) for f in args.similarity_files])
             if res is not None:
                 results.append(res)
                 print(json.dumps(res), flush=True)
@@ -199,6 +212,10 @@ def report(results: list[dict]) -> None:
             line += (f"  unseen: n-grams {u['ngrams']:.3f} / dropped {u['dropped']:.3f} / zero {u['zero_filled']:.3f}"
                      f" ({u['unseen_pairs']} of {u['pairs']} pairs)")
         print(line)
+        for name, u in r.get("similarity", {}).items():
+            print(f"{'':14s} {name}: all {u['pairs']} pairs (n-grams for {u['unseen_pairs']} with a word outside the "
+                  f"vocabulary) {u['ngrams']:.3f}; in-vocabulary pairs only ({u['dropped_pairs']}) {u['dropped']:.3f};"
+                  f" zero-filled {u['zero_filled']:.3f}")
     if "w2v-sg" in by and "ft-sg" in by:
         print(f"speed ratio w2v/fastText (wall): {by['ft-sg']['wall_s'] / by['w2v-sg']['wall_s']:.2f}x")
 

@@ -58,6 +58,12 @@ SHARED = next((d / "shared" for d in (ROOT.parent, ROOT.parent.parent) if (d / "
               ROOT.parent / "shared")
 TABLES = ["random", "sgns-text8like", "sgns-imdb", "sgns-text8like+imdb", "sgns-text8like-then-imdb", "sppmi-svd-imdb",
           "pca-imdb"]
+#: Tables built only when asked for (``--tables``): ``sgns-text8like-subwords`` is the text8like table with
+#: character n-grams (``train --subwords``), so training words it lacks can be built from their n-grams.
+EXTRA_TABLES = ["sgns-text8like-subwords"]
+#: Unknown-word policies (``--unknown``): how rows of training words a table lacks start
+#: (:func:`w2v.export.align`); ``auto`` is n-grams for a table that has them, else random.
+POLICIES = ["auto", "zeros", "mean", "random", "subword"]
 FRACTIONS = [0.01, 0.03, 0.1, 0.3, 1.0]
 TOKENIZER = "words"
 
@@ -127,6 +133,8 @@ def build_tables(tables_dir: Path, src: dict, quick: bool, threads: int, log, na
     counts = dict(threads=threads, min_count=min_count, progress=False, max_vocab=5000 if quick else 50_000)
     jobs = {
         "sgns-text8like": lambda out: train_embeddings(str(src["text8like"]), out=out, save_context=True, **sgns),
+        "sgns-text8like-subwords": lambda out: train_embeddings(
+            str(src["text8like"]), out=out, subwords=True, buckets=200_000 if quick else 2_000_000, **sgns),
         "sgns-imdb": lambda out: train_embeddings(str(imdb), out=out, tokenize=TOKENIZER, **sgns),
         "sgns-text8like+imdb": lambda out: train_embeddings(str(both), out=out, tokenize=TOKENIZER, **sgns),
         # text8like's whitespace words are lowercase without punctuation: the `words` tokenizer splits them alike
@@ -183,7 +191,8 @@ def load_tasks(src: dict, tasks: list[str], quick: bool) -> dict:
 
 
 def run(tokens, labels, train_idx, test_idx, table, mode: str, seed: int, settings: dict | None = None):
-    """One classifier: ``table`` (None = random) ``frozen`` or ``tuned`` on ``train_idx``; returns the result."""
+    """One classifier: ``table`` (None = random) ``frozen`` or ``tuned`` on ``train_idx``; returns the result.
+    ``settings`` override the defaults (``unknown``: the policy for training words the table lacks)."""
     s = {**COMMON, **DEFAULTS[mode], **(RANDOM if table is None else {}), **(settings or {})}
     n = len(train_idx)
     val_size = min(0.25, max(s["val_size"], s["min_val"] / n))
@@ -195,7 +204,7 @@ def run(tokens, labels, train_idx, test_idx, table, mode: str, seed: int, settin
                               pooling=s["pooling"], scale=s["scale"] if table is not None else "none",
                               val_size=val_size, epochs=epochs, min_epochs=min_epochs, patience=s["patience"],
                               batch_size=s["batch_size"], lr=s["lr"], table_lr=s["table_lr"],
-                              monitor=s["monitor"], seed=seed, tokenize=TOKENIZER)
+                              monitor=s["monitor"], seed=seed, tokenize=TOKENIZER, unknown=s.get("unknown", "auto"))
 
 
 def settings_list(names: list[str]) -> list[tuple[str, str]]:
@@ -203,8 +212,16 @@ def settings_list(names: list[str]) -> list[tuple[str, str]]:
     return [(t, m) for t in names for m in (("tuned",) if t == "random" else ("frozen", "tuned"))]
 
 
-def experiment(task, tokens, labels, splits, tables, fractions, log) -> dict:
-    """Accuracy of every (table, mode) at every fraction on every split, plus IMDB's per-review correctness."""
+def policies_of(table, policies) -> list[str]:
+    """The unknown-word policies to run for ``table``: ``subword`` only for a table with n-grams."""
+    if table is None:
+        return ["auto"]
+    return [p for p in policies if p != "subword" or getattr(table, "has_subwords", False)]
+
+
+def experiment(task, tokens, labels, splits, tables, fractions, log, policies=("auto",)) -> dict:
+    """Accuracy of every (table, mode[, unknown policy]) at every fraction on every split, plus IMDB's
+    per-review correctness. Keys are ``table/mode``, with ``/policy`` for a policy other than ``auto``."""
     res: dict = {"acc": {}, "correct": {}, "coverage": {}, "epochs": {}}
     for k, (train_idx, test_idx) in enumerate(splits):
         subsets = nested_subsets(labels[train_idx], fractions, seed=k)
@@ -212,19 +229,28 @@ def experiment(task, tokens, labels, splits, tables, fractions, log) -> dict:
             part = np.asarray(train_idx)[subsets[f]]
             line = [f"{task} split {k + 1}/{len(splits)} {100 * f:g}% ({len(part)} labels)"]
             for table, mode in settings_list(list(tables)):
-                key = f"{table}/{mode}"
-                r = run(tokens, labels, part, test_idx, tables[table], mode, seed=k,
-                        settings=TASK_SETTINGS.get(task, {}).get(mode))
-                res["acc"].setdefault(key, {}).setdefault(str(f), []).append(r.test_accuracy)
-                res["epochs"].setdefault(key, {}).setdefault(str(f), []).append(r.history.best_epoch)
-                if len(splits) == 1:
-                    res["correct"].setdefault(key, {})[str(f)] = (r.predictions == labels[test_idx]).tolist()
-                if r.report is not None and f == fractions[-1] and mode == "tuned":
-                    res["coverage"].setdefault(table, []).append(
-                        (r.report.coverage, r.report.token_coverage, r.report.model_tokenize))
-                line.append(f"{key} {r.test_accuracy:.3f}")
+                runs = policies_of(tables[table], policies)
+                for policy in runs:
+                    key = f"{table}/{mode}" + ("" if policy == "auto" else f"/{policy}")
+                    settings = TASK_SETTINGS.get(task, {}).get(mode)
+                    if policy != "auto":
+                        settings = {**(settings or {}), "unknown": policy}
+                    r = run(tokens, labels, part, test_idx, tables[table], mode, seed=k, settings=settings)
+                    record(res, key, str(f), r, labels[test_idx], len(splits) == 1)
+                    if r.report is not None and f == fractions[-1] and mode == "tuned" and policy == runs[0]:
+                        res["coverage"].setdefault(table, []).append(
+                            (r.report.coverage, r.report.token_coverage, r.report.model_tokenize, r.report.subwords))
+                    line.append(f"{key} {r.test_accuracy:.3f}")
             log("  ".join(line))
     return res
+
+
+def record(res: dict, key: str, f: str, r, test_labels, per_item: bool) -> None:
+    """Store one run's test accuracy and best epoch (and, for a single split, which test items it got right)."""
+    res["acc"].setdefault(key, {}).setdefault(f, []).append(r.test_accuracy)
+    res["epochs"].setdefault(key, {}).setdefault(f, []).append(r.history.best_epoch)
+    if per_item:
+        res["correct"].setdefault(key, {})[f] = (r.predictions == test_labels).tolist()
 
 
 # --- statistics and reports ---------------------------------------------------------------------------------
@@ -250,20 +276,62 @@ def paired_proportions(correct_a, correct_b) -> tuple[float, float, float]:
     return d, d - 1.96 * se, d + 1.96 * se
 
 
+def paired(res: dict, a: str, b: str, f: str) -> tuple[float, float, float]:
+    """Accuracy of setting ``a`` minus setting ``b`` at fraction ``f`` with its 95 % interval: per-item
+    (paired proportions) for one split, per-split t-interval for several."""
+    if res["correct"]:
+        return paired_proportions(res["correct"][a][f], res["correct"][b][f])
+    return paired_interval(res["acc"][a][f], res["acc"][b][f])
+
+
 def summarize(res: dict, fractions) -> dict:
     """Per (table/mode, fraction): mean accuracy, and the paired difference against random with its interval."""
     out = {}
     for key, by_f in res["acc"].items():
         for f in fractions:
             acc = np.array(by_f[str(f)])
-            base = np.array(res["acc"]["random/tuned"][str(f)])
-            if res["correct"]:
-                d, lo, hi = paired_proportions(res["correct"][key][str(f)], res["correct"]["random/tuned"][str(f)])
-            else:
-                d, lo, hi = paired_interval(acc, base)
+            d, lo, hi = paired(res, key, "random/tuned", str(f))
             out.setdefault(key, {})[str(f)] = {"mean": float(acc.mean()), "diff": d, "lo": lo, "hi": hi,
                                                "n_splits": len(acc)}
     return out
+
+
+def policy_contrasts(res: dict, fractions) -> dict:
+    """For every ``table/mode/subword`` setting: the paired difference against the best other unknown-word
+    policy of the same table and mode (the one with the highest mean accuracy at that fraction; chosen on
+    the test scores, so the comparison favours the other policy)."""
+    out = {}
+    for key in res["acc"]:
+        if not key.endswith("/subword"):
+            continue
+        base = key[: -len("/subword")]
+        others = [k for k in res["acc"] if k != key and (k == base or k.startswith(base + "/"))]
+        for f in map(str, fractions):
+            if not others:
+                continue
+            best = max(others, key=lambda k: np.mean(res["acc"][k][f]))
+            d, lo, hi = paired(res, key, best, f)
+            out.setdefault(key, {})[f] = {"mean": float(np.mean(res["acc"][key][f])), "best_other": best,
+                                          "best_mean": float(np.mean(res["acc"][best][f])), "diff": d, "lo": lo,
+                                          "hi": hi}
+    return out
+
+
+def contrast_markdown(task: str, contrasts: dict, fractions) -> str:
+    if not contrasts:
+        return ""
+    head = "| setting | " + " | ".join(f"{100 * f:g} %" for f in fractions) + " |"
+    lines = [f"**{task}: unknown words built from n-grams vs the best other policy**: accuracy of `subword`, "
+             "best other policy and its accuracy, Δ [95 % CI]", "", head, "|---" * (len(fractions) + 1) + "|"]
+    for key, by_f in contrasts.items():
+        cells = []
+        for f in fractions:
+            c = by_f[str(f)]
+            ci = "" if np.isnan(c["lo"]) else f" [{100 * c['lo']:+.1f}, {100 * c['hi']:+.1f}]"
+            cells.append(f"{100 * c['mean']:.1f} vs {c['best_other'].rsplit('/', 1)[-1]} {100 * c['best_mean']:.1f}"
+                         f" ({100 * c['diff']:+.1f}{ci})")
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def markdown(task: str, summary: dict, fractions) -> str:
@@ -290,20 +358,21 @@ def plot(summaries: dict, fractions, n_train: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, len(summaries), figsize=(6.5 * len(summaries), 9), squeeze=False)
-    colors = dict(zip(TABLES, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    colors = dict(zip(TABLES + EXTRA_TABLES, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
     for col, (task, summary) in enumerate(summaries.items()):
         x = np.array(fractions) * n_train[task]
         for row, mode in enumerate(("tuned", "frozen")):
             ax = axes[row, col]
             for key, by_f in summary.items():
-                table, m = key.split("/")
+                table, m = key.split("/")[:2]
                 if m != mode and table != "random":
                     continue
                 mean = np.array([by_f[str(f)]["mean"] for f in fractions])
                 base = np.array([summary["random/tuned"][str(f)]["mean"] for f in fractions])
                 lo = np.array([by_f[str(f)]["lo"] for f in fractions])
                 hi = np.array([by_f[str(f)]["hi"] for f in fractions])
-                ax.plot(x, 100 * mean, "o-", color=colors[table], label=table + (" (trained)" if table == "random"
+                ax.plot(x, 100 * mean, "o-", color=colors[table], label=table + "".join(
+                    f" ({p})" for p in key.split("/")[2:]) + (" (trained)" if table == "random"
                                                                                      else ""))
                 if table != "random" and np.all(np.isfinite(lo)):
                     ax.fill_between(x, 100 * (base + lo), 100 * (base + hi), color=colors[table], alpha=0.15)
@@ -382,7 +451,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tasks", nargs="+", choices=["pl", "imdb"], default=["pl", "imdb"], help="tasks to run")
     p.add_argument("--fractions", nargs="+", type=float, default=None,
                    help=f"label fractions (default: {' '.join(map(str, FRACTIONS))}; with --quick 0.1 1)")
-    p.add_argument("--tables", nargs="+", choices=TABLES, default=TABLES, help="tables to compare")
+    p.add_argument("--tables", nargs="+", choices=TABLES + EXTRA_TABLES, default=TABLES,
+                   help=f"tables to compare (default: all but {', '.join(EXTRA_TABLES)})")
+    p.add_argument("--unknown", nargs="+", choices=POLICIES, default=["auto"],
+                   help="unknown-word policies to compare for each pre-trained table (training words it lacks: "
+                   "zeros, the table's mean, random at its scale, or built from n-grams, which also gives words "
+                   "first seen at test time their vector; subword only for tables with n-grams)")
     p.add_argument("--folds", type=int, default=10, help="Pang & Lee: use the first N of the 10 folds")
     p.add_argument("--imdb-dir", type=Path, default=SHARED / "corpora" / "imdb", help="IMDB reviews (full mode)")
     p.add_argument("--text8like", type=Path, default=SHARED / "corpora" / "text8like", help="text8like (full mode)")
@@ -433,16 +507,20 @@ def main(argv: list[str] | None = None) -> int:
         sel = select(tasks, tables, log)
         (args.out / "select.json").write_text(json.dumps(sel, indent=1) + "\n", encoding="utf-8")
         return 0
-    results, summaries, n_train = {}, {}, {}
+    results, summaries, contrasts, n_train = {}, {}, {}, {}
     for task, (tokens, labels, splits) in tasks.items():
-        results[task] = experiment(task, tokens, labels, splits, tables, fractions, log)
+        results[task] = experiment(task, tokens, labels, splits, tables, fractions, log, args.unknown)
         summaries[task] = summarize(results[task], fractions)
+        contrasts[task] = policy_contrasts(results[task], fractions)
         n_train[task] = int(np.mean([len(tr) for tr, _ in splits]))
     seconds = time.time() - t0
-    md = "".join(markdown(task, summaries[task], fractions) + "\n" for task in summaries)
+    md = "".join(markdown(task, summaries[task], fractions) + "\n" + contrast_markdown(task, contrasts[task], fractions)
+                 + "\n" for task in summaries)
     coverage = {task: {t: [list(c) for c in v] for t, v in r["coverage"].items()} for task, r in results.items()}
     cov_lines = [f"- {task}, {t}: word index coverage {100 * np.mean([c[0] for c in v]):.1f} % of types, "
                  f"{100 * np.mean([c[1] for c in v]):.1f} % of tokens (table tokenizer: {v[0][2]})"
+                 + (f"; {np.mean([c[3] for c in v]):,.0f} more word types built from n-grams" if len(v[0]) > 3
+                    and v[0][3] else "")
                  for task, by_t in coverage.items() for t, v in by_t.items()]
     meta = (f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
             f"Python {platform.python_version()}, numpy {np.__version__}. Load average at start "
@@ -455,7 +533,8 @@ def main(argv: list[str] | None = None) -> int:
                      + ", ".join(f"{t} {s:.0f}" for t, s in times.items()))
     (args.out / "results.md").write_text(md + "\n".join(cov_lines) + "\n" + meta, encoding="utf-8")
     (args.out / "results.json").write_text(to_json({
-        "summary": summaries, "results": results, "coverage": coverage, "fractions": fractions,
+        "summary": summaries, "policy_contrasts": contrasts, "results": results, "coverage": coverage,
+        "fractions": fractions,
         "settings": {"defaults": DEFAULTS, "random": RANDOM, "common": COMMON, "task_settings": TASK_SETTINGS},
         "n_train": n_train, "seconds": round(seconds, 1),
         "table_seconds": round(t_tables, 1), "table_train_seconds": times, "load_start": load0,

@@ -282,3 +282,12 @@ def test_sparse_grad_to_dense():
 def test_backward_before_forward_raises():
     with pytest.raises(RuntimeError):
         Embedding(3, 2).backward(np.zeros((1, 2)))
+
+
+def test_append_rows_extends_the_lookup():
+    emb = Embedding(3, 2, weights=np.arange(6.0).reshape(3, 2), padding_idx=0)
+    first = emb.append_rows(np.array([[7.0, 8.0], [9.0, 10.0]]))
+    assert first == 3 and emb.input_dim == 5 and emb.table.shape == (5, 2)
+    np.testing.assert_array_equal(emb.forward(np.array([4, 0, 1])), [[9, 10], [0, 0], [2, 3]])
+    with pytest.raises(IndexError):
+        emb.forward(np.array([5]))

@@ -93,6 +93,7 @@ def test_kernel_step_equals_float64_oracle_and_finite_differences(cbow):
     grads = np.zeros(3, dtype=np.float32)
     hidden = np.zeros((1, 4), dtype=np.float32)
     neu1e = np.zeros(4, dtype=np.float32)
+    step = np.zeros(4, dtype=np.float32)
     s0, s1 = syn0.copy(), syn1.copy()
     x0, x1 = syn0.astype(np.float64), syn1.astype(np.float64)
     if cbow:
@@ -102,21 +103,23 @@ def test_kernel_step_equals_float64_oracle_and_finite_differences(cbow):
         steps = [(targets.tolist(), rows)]
     else:
         _, _, _ = sk.sg_centre(s0, s1, ptr, ids, center, contexts, targets, False, np.uint64(7), alias_prob,
-                               alias_idx, alpha, grads, hidden, neu1e)
+                               alias_idx, alpha, grads, hidden, neu1e, step)
         rows = ids[ptr[center]:ptr[center + 1]]
         steps = [([int(c), *targets[1:].tolist()], rows) for c in contexts]
-    # float64 oracle: targets scored in turn, each output row moved before the next context; the input
-    # rows move once by the summed error, in full to each row (fastText's rule).
-    h = x0[rows].mean(axis=0)
-    err = np.zeros(4)
+    # float64 oracle, fastText's update (Model::update once per context): the input vector is the mean
+    # of the word's rows as they are now; the targets are scored, the output rows move, and the error
+    # is added in full to each input row before the next context.
+    assert len(set(rows.tolist())) < len(rows)  # repeated rows (the hard case) are covered
     for tg, _ in steps:
+        h = x0[rows].mean(axis=0)
         g = [0.0 if d > 0 and t == tg[0] else alpha * ((d == 0) - 1 / (1 + np.exp(-h @ x1[t])))
              for d, t in enumerate(tg)]
+        err = np.zeros(4)
         for d, t in enumerate(tg):
             err += g[d] * x1[t]
             x1[t] += g[d] * h
-    for r in rows:
-        x0[r] += err
+        for r in rows:
+            x0[r] += err
     np.testing.assert_allclose(s0, x0, atol=2e-6)
     np.testing.assert_allclose(s1, x1, atol=2e-6)
     # Finite differences: with one context the input rows' step is -alpha * n_rows * dL/drow.
@@ -136,7 +139,7 @@ def test_kernel_step_equals_float64_oracle_and_finite_differences(cbow):
         sk.cbow_centre(s0, s1, ptr, ids, center, one, targets, alpha, grads, hidden, neu1e)
     else:
         sk.sg_centre(s0, s1, ptr, ids, center, one, targets, False, np.uint64(7), alias_prob, alias_idx, alpha,
-                     grads, hidden, neu1e)
+                     grads, hidden, neu1e, step)
     moved = s0[r, c] - syn0[r, c]  # a row listed k times moves k times, as dL/drow counts it k times
     assert moved == pytest.approx(-alpha * n * numeric, rel=1e-4, abs=1e-7)
 
@@ -249,3 +252,24 @@ def test_classifier_init_builds_missing_rows_from_ngrams(corpus):
     labels = np.array([0, 1] * 10)
     res = train_and_evaluate(tokens, labels, np.arange(16), np.arange(16, 20), init=vec, epochs=1, val_size=0)
     assert res.report.fallback == "random" and res.report.subwords == 2 and res.report.hits == 4
+
+
+def test_classifier_gives_words_first_seen_at_test_time_their_ngram_vector(corpus):
+    from w2v.supervised import train_and_evaluate
+
+    vec = _train(corpus)
+    tokens = [["cat", "the"], ["a", "ab"]] * 10 + [["cafés"], ["running", "straßen", "cafés"]]
+    labels = np.array([0, 1] * 11)
+    res = train_and_evaluate(tokens, labels, np.arange(20), np.arange(20, 22), init=vec, freeze=True, epochs=2,
+                             val_size=0)
+    assert res.test_words_from_ngrams == 3  # "cafés", "running" (a table row) and "straßen"; no [UNK]
+    clf = res.classifier
+    table = clf.embedding.table
+    for row, word in zip(table[-3:], ["cafés", "running", "straßen"]):
+        np.testing.assert_allclose(row, vec.vector(word), rtol=1e-6)
+    pooled = np.stack([vec.vector("cafés"), np.mean([vec.vector(w) for w in ("running", "straßen", "cafés")], 0)])
+    assert res.predictions.tolist() == clf.linear.forward(pooled).argmax(1).tolist()
+    assert len(res.vocabulary) == len(table) - 3  # the word index itself is the training one
+    plain = train_and_evaluate(tokens, labels, np.arange(20), np.arange(20, 22), init=vec, freeze=True, epochs=2,
+                               val_size=0, unknown="random")
+    assert plain.test_words_from_ngrams == 0 and len(plain.classifier.embedding.table) == len(plain.vocabulary)

@@ -80,3 +80,32 @@ def test_quick_mode_runs_end_to_end(tmp_path, capsys):
     printed = capsys.readouterr().out
     seconds = S.table_seconds(tmp_path / "tables" / "sgns-text8like-then-imdb")
     assert f"sgns-text8like-then-imdb: {seconds:.1f} s training" in printed and "sgns-text8like: " in printed
+
+
+def test_unknown_policies_run_per_table_and_subword_is_paired_with_the_best_other(monkeypatch):
+    acc = {"auto": 0.5, "zeros": 0.6, "mean": 0.7, "random": 0.65, "subword": 0.75}
+
+    def fake_run(tokens, labels, train_idx, test_idx, table, mode, seed, settings=None):
+        policy = (settings or {}).get("unknown", "auto")
+        return SimpleNamespace(test_accuracy=acc[policy] + (0.01 * seed if policy == "subword" else 0.0),
+                               predictions=np.zeros(len(test_idx), np.int64), report=None,
+                               history=SimpleNamespace(best_epoch=1))
+
+    monkeypatch.setattr(S, "run", fake_run)
+    labels = np.array([0, 1] * 300)
+    splits = [(np.arange(0, 500), np.arange(500, 600)), (np.arange(100, 600), np.arange(0, 100)),
+              (np.arange(0, 300), np.arange(300, 600))]
+    tables = {"random": None, "sub": SimpleNamespace(has_subwords=True), "plain": SimpleNamespace(has_subwords=False)}
+    res = S.experiment("pl", [[]] * 600, labels, splits, tables, [1.0], lambda m: None,
+                       ["zeros", "mean", "random", "subword"])
+    assert set(res["acc"]) == {"random/tuned"} | {f"{t}/{m}/{p}" for t in ("sub", "plain") for m in ("frozen", "tuned")
+                                                  for p in ("zeros", "mean", "random")} | {
+        "sub/frozen/subword", "sub/tuned/subword"}
+    contrasts = S.policy_contrasts(res, [1.0])
+    assert set(contrasts) == {"sub/frozen/subword", "sub/tuned/subword"}
+    c = contrasts["sub/tuned/subword"]["1.0"]
+    d = np.array([0.05, 0.06, 0.07])
+    half = 4.302652729911275 * d.std(ddof=1) / np.sqrt(3)  # t(0.975, 2)
+    assert c["best_other"] == "sub/tuned/mean" and c["best_mean"] == pytest.approx(0.7)
+    assert (c["diff"], c["lo"], c["hi"]) == pytest.approx((0.06, 0.06 - half, 0.06 + half))
+    assert "vs mean 70.0 (+6.0 [" in S.contrast_markdown("pl", contrasts, [1.0])

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if result.report is not None and result.report.tokenize_warning:
         print(result.report.tokenize_warning, file=sys.stderr)
     if args.out:
-        table = result.classifier.embedding.table
+        table = result.classifier.embedding.table[: len(result.vocabulary)]  # not rows added for test words
         k = len(RESERVED)  # rows 0 and 1 are padding and [UNK], not words
         save_model(args.out, table[k:], result.vocabulary[k:], result.train_counts[k:],
                    {"method": "supervised", "classes": data.classes, "init": args.model, **asdict(cfg),
@@ -109,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
           f"word index: {len(result.vocabulary):,} rows (0 padding, 1 [UNK])")
     if result.report is not None:
         print(f"init {args.model}: {result.report.summary()}")
+    if result.test_words_from_ngrams:
+        print(f"test: {result.test_words_from_ngrams:,} words first seen in the test texts got their vector from "
+              "the model (their row or character n-grams) instead of [UNK]")
     h = result.history
     for e, loss in enumerate(h.train_loss, 1):
         val = f"  val acc {h.val_accuracy[e - 1]:.4f}" if e <= len(h.val_accuracy) else ""

@@ -25,7 +25,8 @@ class TrainConfig(CorpusOptions):
                                  above=0, below=1)
     min_alpha: float = option(0.0001, "final learning rate", lo=0, below=1)
     sample: float = option(1e-3, "subsampling threshold (0 = off)", lo=0, hi=1)
-    ns_exponent: float = option(0.75, "noise distribution exponent", lo=-10, hi=10)
+    ns_exponent: float | None = option(None, "noise distribution exponent: noise words drawn by count**exponent "
+                                       "(default 0.75, word2vec's; 0.5 with --subwords, fastText's)", lo=-10, hi=10)
     max_vocab: int | None = option(None, "keep only the N most frequent words", lo=1, all_zero=True)
     cbow: bool = option(False, "CBOW (mean of context) instead of skip-gram")
     shared_negatives: bool = option(
@@ -46,6 +47,8 @@ class TrainConfig(CorpusOptions):
             self.shared_negatives = False
         if self.alpha is None:
             self.alpha = 0.05 if self.subwords else 0.025
+        if self.ns_exponent is None:
+            self.ns_exponent = 0.5 if self.subwords else 0.75
         if self.min_alpha > self.alpha:
             self.fail("min_alpha", f"must not exceed --alpha {self.alpha}")
         if self.subwords and self.maxn and self.minn > self.maxn:

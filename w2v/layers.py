@@ -182,6 +182,15 @@ class Embedding:
         """The table, as a list for optimizers."""
         return [self.weight]
 
+    def append_rows(self, rows: np.ndarray) -> int:
+        """Add rows at the end of the table (e.g. vectors of words first met after training); returns
+        the id of the first new row. Optimizer state sized to the old table does not follow them."""
+        rows = np.asarray(rows, dtype=self.table.dtype).reshape(-1, self.output_dim)
+        first = self.input_dim
+        self.weight.value = np.concatenate([self.table, rows])
+        self.input_dim += len(rows)
+        return first
+
     def forward(self, ids: np.ndarray) -> np.ndarray:
         """Look up rows: integer array of any shape ``S`` → ``S + (output_dim,)``."""
         ids = check_ids(ids, self.input_dim)

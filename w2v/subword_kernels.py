@@ -6,9 +6,10 @@ numpy arrays and scalars. The input table holds fastText's layout: one row per w
 (its own row first, then its n-gram rows, repeats kept as fastText keeps them); its input vector
 is their mean, and the error of a prediction is added in full to each of them, as fastText does.
 
-Skip-gram predicts each context word from the centre word's composed vector, as fastText does;
-the composed vector is built once per centre word and its rows move once, by the error summed over
-its context words (the centre's rows are what it costs to touch, so this is what makes it fast).
+Skip-gram predicts each context word from the centre word's composed vector, as fastText does, and
+gives fastText's result (each context sees the composed vector moved by the previous contexts'
+errors), but the centre's rows are read once and written once per centre word, by the error summed
+over its context words (those rows are what it costs to touch, so this is what makes it fast).
 CBOW predicts the centre word from the mean of all rows of all context words (fastText's CBOW).
 """
 
@@ -149,15 +150,27 @@ def _spread(syn0, sub_ptr, sub_ids, w, neu1e):
 
 @njit(nogil=True, fastmath=True, cache=True)
 def sg_centre(syn0, syn1, sub_ptr, sub_ids, center, contexts, targets, per_pair, state, alias_prob, alias_idx,
-              alpha, grads, hidden, neu1e):
-    """Skip-gram with subwords for one centre word: its composed vector predicts each context word
-    (``targets[1:]`` the noise words: drawn once for all contexts, or afresh per context with
-    ``per_pair``); its rows then move by the summed error. Returns ``(nll, n_pairs, state)``."""
+              alpha, grads, hidden, neu1e, step):
+    """Skip-gram with subwords for one centre word, with fastText's result: each context word is
+    predicted from the composed vector (the mean of the centre's rows) as it stands after the
+    previous contexts' errors (``targets[1:]`` the noise words: drawn once for all contexts, or
+    afresh per context with ``per_pair``). fastText adds each error to the rows and averages them
+    again; here the rows are read once and written once, by the summed error, and the composed
+    vector follows each error by ``drift`` times it (1 for distinct rows; a row listed k times
+    moves k times and weighs k times in the mean). Returns ``(nll, n_pairs, state)``."""
     dim = syn0.shape[1]
     n = _gather(syn0, sub_ptr, sub_ids, center, hidden, False)
     inv = np.float32(1.0 / n)
     for c in range(dim):
         hidden[0, c] *= inv
+    drift = np.float32(1.0)
+    if contexts.shape[0] > 1:
+        a, b = sub_ptr[center], sub_ptr[center + 1]
+        same = 0
+        for q in range(a, b):
+            for q2 in range(a, b):
+                same += sub_ids[q] == sub_ids[q2]
+        drift = np.float32(same / n)
     neu1e[:] = 0.0
     nll = 0.0
     pairs = 0
@@ -169,9 +182,13 @@ def sg_centre(syn0, syn1, sub_ptr, sub_ids, center, contexts, targets, per_pair,
             for d in range(1, negative + 1):
                 state = _next(state)
                 targets[d] = _draw(state, alias_prob, alias_idx)
-        loss, q = _predict(syn1, t, hidden, 0, targets, alpha, grads, neu1e)
+        step[:] = 0.0
+        loss, q = _predict(syn1, t, hidden, 0, targets, alpha, grads, step)
         nll += loss
         pairs += q
+        for c in range(dim):
+            neu1e[c] += step[c]
+            hidden[0, c] += drift * step[c]
     _spread(syn0, sub_ptr, sub_ids, center, neu1e)
     return nll, pairs, state
 
@@ -214,6 +231,7 @@ def train_job(
     grads = np.zeros(negative + 1, dtype=np.float32)
     hidden = np.zeros((1, dim), dtype=np.float32)
     neu1e = np.zeros(dim, dtype=np.float32)
+    step = np.zeros(dim, dtype=np.float32)
     nll = 0.0
     pairs = 0
     words_done = 0
@@ -246,7 +264,7 @@ def train_job(
             else:
                 loss, q, state = sg_centre(syn0, syn1, sub_ptr, sub_ids, center, contexts[:m], targets,
                                            not shared_negatives, state, alias_prob, alias_idx, lr, grads,
-                                           hidden, neu1e)
+                                           hidden, neu1e, step)
             nll += loss
             pairs += q
     return nll, pairs, words_done, trained

@@ -427,6 +427,7 @@ class ClassifyResult:
     n_test: int
     predictions: np.ndarray | None = None
     scale_factor: float = 1.0
+    test_words_from_ngrams: int = 0
 
 
 @dataclass
@@ -435,7 +436,8 @@ class ClassifyConfig(Options):
 
     freeze: bool = option(False, "keep the Embedding table fixed (train only the linear layer)")
     unknown: str = option("auto", "with --model: initial row of training words the model lacks (auto: built from "
-                          "their character n-grams when the model has them, else random)", choices=(*POLICIES, "auto"))
+                          "their character n-grams when the model has them, else random); with n-grams, words first "
+                          "seen at test time get theirs too instead of [UNK]", choices=(*POLICIES, "auto"))
     lowercase_fallback: bool = option(False, "with --model: look missing words up lowercased",
                                       deprecated=("--lowercase",))
     extend_vocab: bool = option(False, "with --model: append the model's other words to the word index, so words "
@@ -557,8 +559,10 @@ def train_and_evaluate(
     deviation (a pre-trained table is often 10x larger, which changes both the linear layer's inputs
     and how far a learning rate moves the rows). ``extend_vocabulary=True`` appends the model's other
     words to the index, so words first seen at test time still get their pre-trained vector (their
-    rows are never updated in training). ``tokenize`` names the tokenizer that made ``token_lists``:
-    a model recording another one gets a warning in ``report.tokenize_warning``. ``fit_options``
+    rows are never updated in training). With a table that has character n-grams and the ``subword``
+    policy (``auto`` picks it), words first seen in the test texts get their vector built from their
+    n-grams rather than ``[UNK]`` (:func:`extend_from_ngrams`). ``tokenize`` names the tokenizer that
+    made ``token_lists``: a model recording another one gets a warning in ``report.tokenize_warning``. ``fit_options``
     (``epochs``, ``batch_size``, ``optimizer``, ``lr``, ``table_lr``, ``patience``, ``min_epochs``,
     ``monitor``) go to :func:`fit` as they are.
     """
@@ -573,7 +577,7 @@ def train_and_evaluate(
     vocabulary = build_vocabulary(fit_tokens, min_count=min_count)
     counts = Counter(t for toks in fit_tokens for t in toks)
     train_counts = np.array([counts.get(w, 0) for w in vocabulary], dtype=np.int64)
-    weights, report, factor = None, None, 1.0
+    weights, report, factor, ngram_source = None, None, 1.0, None
     if init is not None:
         source = init
         if extend_vocabulary:
@@ -586,6 +590,8 @@ def train_and_evaluate(
             unknown = "subword" if source.has_subwords else "random"
         weights, report = align(source, vocabulary, unknown=unknown, seed=seed, lowercase=lowercase,
                                 counts=train_counts, tokenize=tokenize, fallback="random")
+        if unknown == "subword":
+            ngram_source = load(source, mmap=True)
         weights[UNK_ID] = 0.0
         if scale == "random":
             factor = scale_to_random(weights, np.arange(len(RESERVED), len(vocabulary)))
@@ -598,7 +604,28 @@ def train_and_evaluate(
     hist = fit(clf, ids_of(fit_idx), labels[fit_idx], ids_of(val_idx), labels[val_idx], seed=seed,
                progress=progress, **fit_options)
     val_acc = hist.val_accuracy[hist.best_epoch - 1] if hist.best_epoch else float("nan")
-    pred = clf.predict(ids_of(test_idx)) if len(test_idx) else np.zeros(0, dtype=np.int64)
+    test_vocabulary, built = vocabulary, 0
+    if ngram_source is not None and len(test_idx):
+        test_vocabulary, built = extend_from_ngrams(clf, vocabulary, ngram_source, [token_lists[i] for i in test_idx],
+                                                    factor)
+    pred = clf.predict(encode([token_lists[i] for i in test_idx], test_vocabulary, max_len)) if len(test_idx) else (
+        np.zeros(0, dtype=np.int64))
     test_acc = float(np.mean(pred == labels[test_idx])) if len(test_idx) else float("nan")
     return ClassifyResult(test_acc, val_acc, hist, clf, vocabulary, train_counts, report,
-                          len(fit_idx), len(val_idx), len(test_idx), pred, factor)
+                          len(fit_idx), len(val_idx), len(test_idx), pred, factor, built)
+
+
+def extend_from_ngrams(clf: TextClassifier, vocabulary: list[str], source, token_lists: Sequence[Sequence[str]],
+                       factor: float = 1.0) -> tuple[list[str], int]:
+    """Give the words of ``token_lists`` that the word index lacks their vector from ``source`` (a table
+    with character n-grams: its row, or the mean of the word's n-gram rows), as rows appended to the
+    classifier's table (times ``factor``, the table's rescaling), instead of ``[UNK]``. Returns the
+    extended word list (for :func:`encode`) and how many words were added."""
+    known = set(vocabulary)
+    new = list(dict.fromkeys(t for toks in token_lists for t in toks if t not in known))
+    if not new:
+        return vocabulary, 0
+    vectors, found = source.vectors_for(new)
+    keep = np.flatnonzero(found > 0)
+    clf.embedding.append_rows(vectors[keep] * factor)
+    return vocabulary + [new[i] for i in keep], len(keep)
