@@ -51,6 +51,7 @@ from tqdm.auto import tqdm
 from .config import TrainConfig
 from .errors import W2VError
 from .outdir import check_output_dir, versions
+from .safety import deferred_signals
 from .shards import (
     EncodedShard,
     Shard,
@@ -755,10 +756,19 @@ def train_on_cluster(corpus: str | os.PathLike, cluster: str, out: str | os.Path
 
         # Work stealing would move a round task away from its partition's replica (a wasted round and a
         # snapshot); a remote scheduler should be started with distributed.scheduler.work-stealing off too.
-        with dask.config.set({"distributed.scheduler.work-stealing": False}), \
-                distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                         silence_logs=logging.ERROR) as lc, distributed.Client(lc) as client:
-            result = train(corpus, client, progress=progress, **options)
+        lc = None
+        try:
+            with dask.config.set({"distributed.scheduler.work-stealing": False}):
+                # A Ctrl-C while the workers start would end inside distributed's start-up as "Nanny failed
+                # to start": it is held back until the cluster is up, then interrupts as anywhere else.
+                with deferred_signals():
+                    lc = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                  dashboard_address=":0", silence_logs=logging.ERROR)
+                with distributed.Client(lc) as client:
+                    result = train(corpus, client, progress=progress, **options)
+        finally:
+            if lc is not None:
+                lc.close()
     else:
         try:
             client = distributed.Client(address, timeout="30s")
