@@ -103,7 +103,7 @@ def test_kernel_step_equals_float64_oracle_and_finite_differences(cbow):
         steps = [(targets.tolist(), rows)]
     else:
         _, _, _ = sk.sg_centre(s0, s1, ptr, ids, center, contexts, targets, False, np.uint64(7), alias_prob,
-                               alias_idx, alpha, grads, hidden, neu1e, step)
+                               alias_idx, alpha, grads, hidden, neu1e, step, sk.row_drift(ptr, ids)[center])
         rows = ids[ptr[center]:ptr[center + 1]]
         steps = [([int(c), *targets[1:].tolist()], rows) for c in contexts]
     # float64 oracle, fastText's update (Model::update once per context): the input vector is the mean
@@ -139,7 +139,7 @@ def test_kernel_step_equals_float64_oracle_and_finite_differences(cbow):
         sk.cbow_centre(s0, s1, ptr, ids, center, one, targets, alpha, grads, hidden, neu1e)
     else:
         sk.sg_centre(s0, s1, ptr, ids, center, one, targets, False, np.uint64(7), alias_prob, alias_idx, alpha,
-                     grads, hidden, neu1e, step)
+                     grads, hidden, neu1e, step, sk.row_drift(ptr, ids)[center])
     moved = s0[r, c] - syn0[r, c]  # a row listed k times moves k times, as dL/drow counts it k times
     assert moved == pytest.approx(-alpha * n * numeric, rel=1e-4, abs=1e-7)
 

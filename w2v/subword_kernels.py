@@ -148,29 +148,38 @@ def _spread(syn0, sub_ptr, sub_ids, w, neu1e):
             syn0[r, c] += neu1e[c]
 
 
+@njit(nogil=True, cache=True)
+def row_drift(sub_ptr, sub_ids):
+    """Per word, how far its composed vector moves when the same error is added to each of its rows:
+    1 for distinct rows; a row listed k times moves k times and weighs k times in the mean, so
+    (sum over rows of their multiplicities) / n_rows. Computed once per vocabulary, not per centre word."""
+    out = np.ones(len(sub_ptr) - 1, dtype=np.float32)
+    for w in range(len(sub_ptr) - 1):
+        a, b = sub_ptr[w], sub_ptr[w + 1]
+        same = 0
+        for q in range(a, b):
+            for q2 in range(a, b):
+                same += sub_ids[q] == sub_ids[q2]
+        if b > a:
+            out[w] = np.float32(same / (b - a))
+    return out
+
+
 @njit(nogil=True, fastmath=True, cache=True)
 def sg_centre(syn0, syn1, sub_ptr, sub_ids, center, contexts, targets, per_pair, state, alias_prob, alias_idx,
-              alpha, grads, hidden, neu1e, step):
+              alpha, grads, hidden, neu1e, step, drift):
     """Skip-gram with subwords for one centre word, with fastText's result: each context word is
     predicted from the composed vector (the mean of the centre's rows) as it stands after the
     previous contexts' errors (``targets[1:]`` the noise words: drawn once for all contexts, or
     afresh per context with ``per_pair``). fastText adds each error to the rows and averages them
     again; here the rows are read once and written once, by the summed error, and the composed
-    vector follows each error by ``drift`` times it (1 for distinct rows; a row listed k times
-    moves k times and weighs k times in the mean). Returns ``(nll, n_pairs, state)``."""
+    vector follows each error by ``drift`` times it (the centre's entry of :func:`row_drift`).
+    Returns ``(nll, n_pairs, state)``."""
     dim = syn0.shape[1]
     n = _gather(syn0, sub_ptr, sub_ids, center, hidden, False)
     inv = np.float32(1.0 / n)
     for c in range(dim):
         hidden[0, c] *= inv
-    drift = np.float32(1.0)
-    if contexts.shape[0] > 1:
-        a, b = sub_ptr[center], sub_ptr[center + 1]
-        same = 0
-        for q in range(a, b):
-            for q2 in range(a, b):
-                same += sub_ids[q] == sub_ids[q2]
-        drift = np.float32(same / n)
     neu1e[:] = 0.0
     nll = 0.0
     pairs = 0
@@ -214,11 +223,11 @@ def cbow_centre(syn0, syn1, sub_ptr, sub_ids, center, contexts, targets, alpha, 
 
 @njit(nogil=True, fastmath=True, cache=True)
 def train_job(
-    syn0, syn1, sub_ptr, sub_ids, ids, starts, s0, s1, keep_prob, alias_prob, alias_idx,
+    syn0, syn1, sub_ptr, sub_ids, drift, ids, starts, s0, s1, keep_prob, alias_prob, alias_idx,
     window, negative, cbow, shared_negatives, alpha, min_alpha, words_before, total_words, seed,
 ):
     """:func:`w2v.kernels.train_job` with subword input vectors (same arguments plus the CSR rows
-    ``sub_ptr``/``sub_ids``; ``syn0`` holds word rows then bucket rows). Returns
+    ``sub_ptr``/``sub_ids`` and their :func:`row_drift`; ``syn0`` holds word rows then bucket rows). Returns
     ``(nll_sum, n_pairs, words_done, words_trained)``."""
     dim = syn0.shape[1]
     state = _bits(np.uint64(seed) + _GOLDEN)
@@ -264,7 +273,7 @@ def train_job(
             else:
                 loss, q, state = sg_centre(syn0, syn1, sub_ptr, sub_ids, center, contexts[:m], targets,
                                            not shared_negatives, state, alias_prob, alias_idx, lr, grads,
-                                           hidden, neu1e, step)
+                                           hidden, neu1e, step, drift[center])
             nll += loss
             pairs += q
     return nll, pairs, words_done, trained

@@ -106,8 +106,10 @@ def _run_epochs(enc: EncodedCorpus, cfg: TrainConfig, progress: bool, state: Run
     if rows is not None:  # the same kernels with each word's input rows (w2v.subword_kernels)
         from . import subword_kernels
 
+        drift = subword_kernels.row_drift(*rows)
+
         def train_job(syn0, syn1, *args):  # the last argument, frozen rows, is always 0 (no --freeze-old)
-            return subword_kernels.train_job(syn0, syn1, *rows, *args[:-1])
+            return subword_kernels.train_job(syn0, syn1, *rows, drift, *args[:-1])
 
         def eval_loss(syn0, syn1, *args):
             return subword_kernels.eval_loss(syn0, syn1, *rows, *args)
@@ -280,7 +282,7 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
         model = warmstart.load_model(start_from)
         if config is None:
             options.setdefault("dim", model.dim)
-            spec = warmstart.subword_spec(model)
+            spec = model.subword_spec
             if spec is not None and options.get("subwords"):  # n-grams cut as the model's unless told
                 for key, value in (("minn", spec.minn), ("maxn", spec.maxn), ("buckets", spec.buckets)):
                     options.setdefault(key, value)

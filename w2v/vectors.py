@@ -183,6 +183,11 @@ class Vectors:
             ) from None
 
     @property
+    def subword_spec(self):
+        """How words are cut into n-grams (:class:`~w2v.subwords.SubwordSpec`), or None without n-grams."""
+        return self._spec
+
+    @property
     def has_subwords(self) -> bool:
         """Whether the table has character n-grams, so that :meth:`vector` answers any string."""
         return self._spec is not None

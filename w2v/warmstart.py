@@ -146,17 +146,10 @@ def _check_phrases(info: dict, cfg, model) -> None:
               file=sys.stderr)
 
 
-def subword_spec(vec: Vectors):
-    """The model's subword settings (:class:`~w2v.subwords.SubwordSpec`) when it has an n-gram table."""
-    from .subwords import SubwordSpec
-
-    return SubwordSpec.from_info(vec.info) if vec.ngrams is not None else None
-
-
 def _check_subwords(vec: Vectors, cfg, model, freeze_old: bool) -> None:
     """A subword run starts from a table with n-grams cut the same way; a plain run from a subword table
     keeps its composed word vectors and drops the n-grams (said)."""
-    spec = subword_spec(vec)
+    spec = vec.subword_spec
     if not cfg.subwords:
         if spec is not None:
             print(f"note: --from {model} has character n-grams; without --subwords this run trains a plain "
@@ -211,7 +204,7 @@ def prepare(model: str | os.PathLike | Vectors, corpus, cfg, opts: StartOptions,
     del full
     n_old, V = len(old_rows), len(vocab)
     rng = np.random.default_rng(cfg.seed)
-    spec = subword_spec(vec) if cfg.subwords else None
+    spec = vec.subword_spec if cfg.subwords else None
     buckets = spec.buckets if spec is not None else 0
     syn0 = np.empty((V + buckets, cfg.dim), dtype=np.float32)  # with --subwords: word rows, then n-gram rows
     syn0[:n_old] = np.asarray(vec.ngrams if spec is not None else vec.matrix)[old_rows]
