@@ -154,3 +154,48 @@ def test_bad_starting_tables_are_one_line_errors_and_write_nothing(two_corpora, 
         assert proc.returncode == 2, proc.stderr
         assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert not (tmp_path / "out").exists()
+
+
+def test_blend_old_is_the_weighted_average_of_the_model_and_the_trained_rows(two_corpora):
+    _, _, new, model = two_corpora
+    old = w2v.load(model, context=True)
+    plain = w2v.train_embeddings(new, start_from=model, epochs=1, progress=False, **SMALL)
+    mixed = w2v.train_embeddings(new, start_from=model, epochs=1, blend_old=True, progress=False, **SMALL)
+    info = mixed.info["start_from"]["blend_old"]
+    n_new = sum(1 for line in open(new) for _ in line.split())
+    assert info["model_words"] == int(old.counts.sum()) and info["new_words"] == n_new
+    w = np.float32(old.counts.sum() / (old.counts.sum() + n_new))
+    assert info["weight"] == pytest.approx(float(w))
+    n = len(old)
+    expect = plain.matrix[:n] + w * (old.matrix - plain.matrix[:n])
+    assert np.array_equal(mixed.matrix[:n], expect)  # the same training, then the blend (1 thread: exact)
+    assert np.array_equal(mixed.matrix[n:], plain.matrix[n:])  # new words: their trained rows
+    assert np.array_equal(mixed.context[:n], plain.context[:n] + w * (old.context - plain.context[:n]))
+    same = w2v.train_embeddings(new, start_from=model, epochs=0, blend_old=True, progress=False, **SMALL)
+    assert np.array_equal(same.matrix[:n], old.matrix)  # nothing trained: exactly the model
+
+
+def test_blend_old_needs_counts_and_a_resume_rereads_the_model(two_corpora, tmp_path):
+    d, _, new, model = two_corpora
+    vec = w2v.load(model)
+    save_vectors(vec, tmp_path / "nocounts.txt", fmt="text")
+    with pytest.raises(w2v.errors.W2VError, match="--blend-old needs the word counts"):
+        w2v.train_embeddings(new, start_from=tmp_path / "nocounts.txt", blend_old=True, progress=False, **SMALL)
+    whole = w2v.train_embeddings(new, start_from=model, epochs=2, blend_old=True, progress=False, **SMALL)
+    calls = iter(range(10**6))
+    out = tmp_path / "part"
+    with pytest.raises(w2v.errors.Interrupted):
+        w2v.train_embeddings(new, out=out, start_from=model, epochs=2, blend_old=True, progress=False,
+                             stop=lambda: next(calls) >= 2, **SMALL)
+    done = w2v.train_embeddings(None, out=tmp_path / "done", resume=out, progress=False)
+    assert np.array_equal(done.matrix, whole.matrix)  # blended at the end of the resumed run
+    copy = tmp_path / "model-copy"
+    w2v.load(model, context=True).save(copy, context=True)
+    with pytest.raises(w2v.errors.Interrupted):
+        w2v.train_embeddings(new, out=tmp_path / "part2", start_from=copy, epochs=2, blend_old=True,
+                             progress=False, stop=lambda: True, **SMALL)
+    changed = w2v.load(copy, context=True)
+    changed.matrix[0] += 1
+    changed.save(copy, context=True, force=True)
+    with pytest.raises(w2v.errors.W2VError, match="has changed since the run began"):
+        w2v.train_embeddings(None, out=tmp_path / "done2", resume=tmp_path / "part2", progress=False)

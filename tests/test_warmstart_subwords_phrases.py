@@ -86,3 +86,18 @@ def test_phrases_of_the_model_missing_from_the_run_are_warned_about(tmp_path, ca
     assert "no --phrases: its phrase tokens" in capsys.readouterr().err
     w2v.train_embeddings(text, out=tmp_path / "same", start_from=model, epochs=1, threads=1, phrases=str(table))
     assert "warning" not in capsys.readouterr().err
+
+
+def test_blend_old_moves_the_ngram_rows_back_too(sub_model):
+    d, old, new, model = sub_model
+    before = w2v.load(model, context=True)
+    opts = dict(start_from=model, progress=False, epochs=1, subwords=True, threads=1, sample=0, window=3)
+    plain = w2v.train_embeddings(new, **opts)
+    mixed = w2v.train_embeddings(new, blend_old=True, **opts)
+    w = np.float32(mixed.info["start_from"]["blend_old"]["weight"])
+    n, V = len(before), len(plain)
+    assert 0 < w < 1
+    assert np.array_equal(mixed.ngrams[:n], plain.ngrams[:n] + w * (before.ngrams[:n] - plain.ngrams[:n]))
+    assert np.array_equal(mixed.ngrams[V:], plain.ngrams[V:] + w * (before.ngrams[n:] - plain.ngrams[V:]))
+    assert np.array_equal(mixed.ngrams[n:V], plain.ngrams[n:V])  # new words' own rows: as trained
+    assert not np.array_equal(mixed.matrix, plain.matrix)  # the composed vectors follow

@@ -310,14 +310,17 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
         should_stop = guard.requested if stop is None else (lambda: guard.requested() or stop())
         with work_dir() as workdir:
             lineage, frozen = saved_config.get("start_from") if resume is not None else None, 0
+            blend = None  # --blend-old: the rows pulled back toward the starting table's at the end
             try:
                 if model is not None:
                     warm = warmstart.prepare(start_from, corpus, cfg, sopts, workdir, cache_dir, progress, model)
-                    enc, start, frozen, lineage = warm.enc, warm.state, warm.frozen, warm.lineage
-                    del model
+                    enc, start, frozen, lineage, blend = warm.enc, warm.state, warm.frozen, warm.lineage, warm.blend
+                    del model, warm
                 elif lineage:  # a run started from a table: its corpus encoded to the run's own vocabulary
                     enc = warmstart.encode_to(corpus, saved_words, saved_counts, cfg, workdir, cache_dir, progress)
                     frozen = lineage["old_words"] if lineage.get("freeze_old") else 0
+                    if lineage.get("blend_old"):
+                        blend = warmstart.reload_blend(lineage, saved_words, cfg.subwords)
                 else:
                     enc = open_corpus(corpus, cfg, cfg.max_vocab, workdir, cache_dir, progress)
             except OSError as exc:
@@ -374,6 +377,9 @@ def train_embeddings(corpus: str | os.PathLike | None, out: str | os.PathLike | 
                                               on_epoch if checkpoint else None, frozen)
                 if "partial" in run_info and out is not None:
                     stream_digest()  # before the ids go
+                if blend is not None and "partial" not in run_info:
+                    blend.apply(state, len(enc.vocab))
+                    del blend
                 del enc.ids
                 result = make(state, run_info)
                 if "partial" in run_info:

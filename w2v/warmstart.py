@@ -20,6 +20,7 @@ vectors (and the output vectors) move, so a table others depend on only grows.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
@@ -42,6 +43,7 @@ from .vocab import EmptyCorpus, EncodedCorpus, Vocabulary
 #: The recorded settings of the starting model copied into the lineage.
 _SETTINGS = ("method", "corpus", "dim", "window", "negative", "epochs", "alpha", "min_count", "sample",
              "tokenize", "lowercase", "cbow", "seed", "max_vocab")
+_BLOCK = 1 << 16  # rows blended (or hashed) at a time
 
 
 @dataclass
@@ -54,6 +56,10 @@ class StartOptions(Options):
     counts: str = option("merged", "with --from: counts for the noise distribution and subsampling: merged "
                          "(model's + new corpus's) or new (the new corpus's)", choices=("merged", "new"))
     freeze_old: bool = option(False, "with --from: keep the model's input rows fixed; train only new words")
+    blend_old: bool = option(False, "with --from: end with each old row moved back toward the model's, "
+                             "weighted by the words each side learned from (the model's count total against the "
+                             "new corpus's tokens): a table of both texts, where plain continuing forgets part of "
+                             "the model's text")
     mixed_tokenizers: bool = option(False, "with --from: accept a model recorded with another tokenizer than "
                                     "--tokenize (a warning instead of an error; e.g. text8-style words continued "
                                     "on raw text)")
@@ -67,6 +73,80 @@ class Start:
     state: RunState
     frozen: int  # input rows below this do not move
     lineage: dict
+    blend: Blend | None = None
+
+
+@dataclass
+class Blend:
+    """``--blend-old``: at the end of the run each row that came from ``model`` becomes
+    ``trained + weight * (model row - trained)`` (input rows, n-gram rows and output rows alike).
+
+    ``weight`` is the model's share of the words both tables learned from, so the result weighs each text by
+    its size as training on both would; a row that did not move stays exactly as it was."""
+
+    model: Vectors
+    rows: np.ndarray  # the model row of each old word of the run (merged row i < len(rows))
+    weight: float
+    subwords: bool
+
+    def digest(self) -> str:
+        """SHA-1 of the model rows the blend uses (a resumed run checks that its model is still the same)."""
+        h = hashlib.sha1()
+        for part in self._sources():
+            for c0 in range(0, len(part[1]), _BLOCK):
+                h.update(np.ascontiguousarray(part[0][part[1][c0:c0 + _BLOCK]], dtype=np.float32).tobytes())
+        return h.hexdigest()
+
+    def _sources(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        table = self.model.ngrams if self.subwords else self.model.matrix
+        out = [(table, self.rows)]
+        if self.subwords:
+            out.append((table, np.arange(len(self.model.words), table.shape[0])))
+        if self.model.context is not None:
+            out.append((self.model.context, self.rows))
+        return out
+
+    def apply(self, state: RunState, n_words: int) -> None:
+        """Blend ``state``'s tables in place (``n_words``: the run's vocabulary size; n-gram rows follow)."""
+        w = np.float32(self.weight)
+        targets = [(state.syn0, 0)]
+        if self.subwords:
+            targets.append((state.syn0, n_words))
+        if self.model.context is not None:
+            targets.append((state.syn1, 0))
+        for (table, rows), (dest, first) in zip(self._sources(), targets):
+            for c0 in range(0, len(rows), _BLOCK):  # in blocks: the n-gram table may be large
+                trained = dest[first + c0:first + min(len(rows), c0 + _BLOCK)]
+                trained += w * (np.asarray(table[rows[c0:c0 + _BLOCK]], dtype=np.float32) - trained)
+
+
+def blend_for(vec: Vectors, rows: np.ndarray, new_words: int, subwords: bool, model) -> Blend:
+    """The :class:`Blend` of a run from ``vec`` (its rows ``rows``) on ``new_words`` tokens of new text."""
+    model_words = int(np.asarray(vec.counts, dtype=np.int64).sum())
+    if model_words <= 0:
+        raise W2VError(f"--blend-old needs the word counts of --from {model} (a w2v model directory, or a "
+                       "word2vec file with a vocabulary): it has none, so the texts cannot be weighed")
+    weight = model_words / (model_words + max(0, int(new_words)))
+    return Blend(vec, np.asarray(rows, dtype=np.int64), weight, subwords)
+
+
+def reload_blend(lineage: dict, words: list[str], subwords: bool) -> Blend:
+    """The :class:`Blend` of a resumed ``--from --blend-old`` run: its model loaded again and checked."""
+    info = lineage["blend_old"]
+    model = info.get("model", lineage["model"])
+    try:
+        vec = load_model(model)
+    except W2VError as exc:
+        raise W2VError(f"the run blends with its starting table {model} at the end, which cannot be read now: "
+                       f"{exc}") from None
+    index = vec.vocab.index
+    missing = [w for w in words[:lineage["old_words"]] if w not in index]
+    blend = Blend(vec, np.array([index.get(w, 0) for w in words[:lineage["old_words"]]], dtype=np.int64),
+                  float(info["weight"]), subwords)
+    if missing or blend.digest() != info["digest"]:
+        raise W2VError(f"the run blends with its starting table {model} at the end, but that table has changed "
+                       "since the run began")
+    return blend
 
 
 def merge_vocab(old_words: list[str], old_counts: np.ndarray, new: Vocabulary, min_count: int, mode: str = "union",
@@ -229,5 +309,12 @@ def prepare(model: str | os.PathLike | Vectors, corpus, cfg, opts: StartOptions,
         "output_vectors": "model" if vec.context is not None else "zero",
         "merge_seconds": round(time.perf_counter() - t0, 3),
     }
-    return Start(enc, RunState(syn0, syn1), n_old if opts.freeze_old else 0, lineage)
+    blend = None
+    if opts.blend_old:
+        blend = blend_for(vec, old_rows, len(enc.ids), spec is not None, model)
+        where = os.path.abspath(model) if isinstance(model, (str, os.PathLike)) else lineage["model"]
+        lineage["blend_old"] = {"model": where, "weight": blend.weight,
+                                "model_words": int(np.asarray(vec.counts, dtype=np.int64).sum()),
+                                "new_words": int(len(enc.ids)), "digest": blend.digest()}
+    return Start(enc, RunState(syn0, syn1), n_old if opts.freeze_old else 0, lineage, blend)
 
