@@ -275,3 +275,18 @@ def test_evaluate_phrase_analogies_by_name(tmp_path):
     assert res["questions"] == 3218 and res["coverage"] == 1.0
     first = next(s for s in res["sections"] if s["section"] == name)
     assert first["accuracy"] == 1.0
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_text_writer_renders_every_token_once_in_order(tmp_path, monkeypatch, threads):
+    from w2v import phrases
+    monkeypatch.setattr(phrases, "_CHUNK", 7)  # many chunks, parts cut inside sentences
+    rng = np.random.default_rng(0)
+    words = ["a", "bb", "ccc", "new_york", "é"]
+    lengths = rng.integers(0, 6, 20)  # empty sentences too
+    sentences = [rng.integers(0, len(words), n).astype(np.int32) for n in lengths]
+    ids = np.concatenate(sentences)
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    phrases.write_text(ids, starts, words, tmp_path / "out.txt", threads)
+    expect = "".join(" ".join(words[i] for i in s) + "\n" for s in sentences if len(s))
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8") == expect

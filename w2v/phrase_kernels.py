@@ -6,7 +6,8 @@ sorted by bucket (cache-friendly); when it is 70 % full and may not grow, entrie
 times are dropped and ``level`` grows by one — word2phrase's ``ReduceVocab`` — so memory is bounded and,
 after a prune, counts are approximate (lower bounds). Several threads
 count one stream at once without sharing anything: thread *t* keeps only the keys whose hash falls in
-its part (``hash % parts == t``), so the parts are disjoint and need no merge.
+its part (the top 16 bits of the hash scaled to ``parts``: no division, and apart from the bits that
+place a key in the table), so the parts are disjoint and need no merge.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def count_bigrams(ids, starts, eligible, n_words, part, parts, rows, max_rows, c
                 continue
             key = np.int64(a) * n_words + b
             h = _hash(key)
-            if h % parts_u != part_u:
+            if ((h >> np.uint64(48)) * parts_u) >> np.uint64(16) != part_u:  # top bits: no division
                 continue
             keys[m] = key
             bucket_of[m] = np.int32((h >> np.uint64(8)) & bmask)
@@ -210,16 +211,35 @@ def join_pairs(ids, starts, n_words, is_left, keys, vals, out, out_starts):
 
 
 @njit(nogil=True, cache=True)
-def render(ids, ends, arena, offsets, buf):
-    """Write the tokens ``ids`` as UTF-8 text into ``buf``: each word (bytes ``arena[offsets[w]:offsets[w+1]]``)
-    followed by a newline where ``ends`` is true (a sentence ends) and a space otherwise. Returns the bytes
-    written (``buf`` must hold them all)."""
+def render(ids, ends, arena, offsets, buf, first):
+    """Write the tokens ``ids[first:]`` as UTF-8 text into ``buf``: each word (bytes
+    ``arena[offsets[w]:offsets[w+1]]``) followed by a newline where ``ends`` is true (a sentence ends) and a
+    space otherwise, stopping before the first token ``buf`` cannot hold. Returns ``(bytes written, next
+    token)`` so that one buffer, reused, writes any stream (it must hold the longest word and a byte)."""
     pos = 0
-    for i in range(ids.shape[0]):
+    cap = buf.shape[0]
+    i = first
+    n = ids.shape[0]
+    while i < n:
         w = ids[i]
-        for j in range(offsets[w], offsets[w + 1]):
+        lo = offsets[w]
+        hi = offsets[w + 1]
+        if pos + (hi - lo) + 1 > cap:
+            break
+        for j in range(lo, hi):
             buf[pos] = arena[j]
             pos += 1
         buf[pos] = 10 if ends[i] else 32
         pos += 1
-    return pos
+        i += 1
+    return pos, i
+
+
+@njit(nogil=True, cache=True)
+def text_bytes(ids, offsets):
+    """Bytes of ``ids`` written as text by :func:`render` (each word and one separator)."""
+    n = 0
+    for i in range(ids.shape[0]):
+        n += offsets[ids[i] + 1] - offsets[ids[i]] + 1
+    return n
+

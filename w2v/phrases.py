@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 from .cli import add_quiet, option, parser, run_cli
 from .errors import W2VError
 from .outdir import atomic_path, save_text
-from .phrase_kernels import EMPTY, build_lookup, count_bigrams, join_pairs, render
+from .phrase_kernels import EMPTY, build_lookup, count_bigrams, join_pairs, render, text_bytes
 from .safety import SignalGuard, check_output_file, check_regular, nearest_existing, work_dir
 from .tokenize import get as get_tokenizer
 from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, encode_corpus, select_vocab, sentence_bounds, write_kept
@@ -387,7 +387,7 @@ def learn_phrases(corpus: str | os.PathLike, config: PhraseConfig | None = None,
         table = learn_ids(np.asarray(enc.ids), enc.starts, enc.vocab.words, cfg, work, progress, enc.vocab.counts)
         if text_out is not None:
             ids, starts, words = apply_encoded(table, enc, work)
-            write_text(ids, starts, words, text_out)
+            write_text(ids, starts, words, text_out, cfg.threads)
             del ids
         del enc
     table.settings = {"corpus": str(corpus), **table.settings}
@@ -468,22 +468,33 @@ def encode_phrased(corpus: str | os.PathLike, workdir: str | os.PathLike, option
 # -- phrased text --------------------------------------------------------------------------------------------
 
 
-def write_text(ids: np.ndarray, starts: np.ndarray, words: list[str], out: str | os.PathLike) -> None:
-    """Write an id stream as text (atomically): one sentence a line, tokens separated by a space."""
+def write_text(ids: np.ndarray, starts: np.ndarray, words: list[str], out: str | os.PathLike,
+               threads: int | None = None) -> None:
+    """Write an id stream as text (atomically): one sentence a line, tokens separated by a space.
+    ``threads`` render consecutive parts of each chunk at once (default: the CPU count)."""
     raw = [w.encode("utf-8", "surrogatepass") for w in words]
     offsets = np.zeros(len(raw) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in raw], out=offsets[1:])
     arena = np.frombuffer(b"".join(raw), dtype=np.uint8)
-    lengths = np.diff(offsets) + 1
-    with atomic_path(out) as tmp:
-        with open(tmp, "wb") as fh:
-            for c0 in range(0, len(ids), _CHUNK):
-                chunk = np.asarray(ids[c0:c0 + _CHUNK])
-                ends = np.zeros(len(chunk), dtype=np.bool_)
-                lo, hi = np.searchsorted(starts, [c0 + 1, c0 + len(chunk)], side="left")
-                ends[starts[lo:hi + 1][starts[lo:hi + 1] <= c0 + len(chunk)] - 1 - c0] = True
-                buf = np.empty(int(lengths[chunk].sum()), dtype=np.uint8)
-                fh.write(memoryview(buf[:render(chunk, ends, arena, offsets, buf)]))
+    threads = max(1, min(threads or os.cpu_count() or 1, 8))
+    buffers = [np.empty(0, dtype=np.uint8) for _ in range(threads)]  # reused: fresh memory is slow to map
+
+    def part(chunk: np.ndarray, ends: np.ndarray, t: int) -> int:
+        lo, hi = t * len(chunk) // threads, (t + 1) * len(chunk) // threads
+        size = text_bytes(chunk[lo:hi], offsets)
+        if len(buffers[t]) < size:
+            buffers[t] = np.empty(max(size, 2 * len(buffers[t])), dtype=np.uint8)
+        return render(chunk[lo:hi], ends[lo:hi], arena, offsets, buffers[t], 0)[0]
+
+    with atomic_path(out) as tmp, open(tmp, "wb") as fh, ThreadPoolExecutor(threads) as pool:
+        for c0 in range(0, len(ids), _CHUNK):
+            chunk = np.asarray(ids[c0:c0 + _CHUNK])
+            ends = np.zeros(len(chunk), dtype=np.bool_)
+            lo, hi = np.searchsorted(starts, [c0 + 1, c0 + len(chunk)], side="left")
+            ends[starts[lo:hi + 1][starts[lo:hi + 1] <= c0 + len(chunk)] - 1 - c0] = True
+            sizes = list(pool.map(part, [chunk] * threads, [ends] * threads, range(threads)))
+            for t, n in enumerate(sizes):
+                fh.write(memoryview(buffers[t][:n]))
 
 
 def apply_text(table: PhraseTable, text: str | os.PathLike, out: str | os.PathLike, progress: bool = True,
@@ -498,7 +509,7 @@ def apply_text(table: PhraseTable, text: str | os.PathLike, out: str | os.PathLi
                             tokenize=options.tokenize)
         n_in = len(enc.ids)
         ids, starts, words = apply_encoded(table, enc, work)
-        write_text(ids, starts, words, out)
+        write_text(ids, starts, words, out, threads)
         n_out = len(ids)
         del ids, enc
     return {"tokens_in": int(n_in), "tokens_out": int(n_out), "joined": int(n_in - n_out)}
