@@ -1,13 +1,14 @@
 """Compiled bigram counting and phrase joining over an int32 id stream (word2phrase's hot loops).
 
 A bigram ``(a, b)`` of a stream over ``n_words`` ids is the int64 key ``a * n_words + b``. Counting
-uses an open-addressing table of rows (key, count) cut into buckets, fed a chunk of the stream at a time
+uses an open-addressing table of rows (key, count) cut into buckets, fed a chunk of keys at a time
 sorted by bucket (cache-friendly); when it is 70 % full and may not grow, entries seen at most ``level``
 times are dropped and ``level`` grows by one — word2phrase's ``ReduceVocab`` — so memory is bounded and,
-after a prune, counts are approximate (lower bounds). Several threads
-count one stream at once without sharing anything: thread *t* keeps only the keys whose hash falls in
-its part (the top 16 bits of the hash scaled to ``parts``: no division, and apart from the bits that
-place a key in the table), so the parts are disjoint and need no merge.
+after a prune, counts are approximate (lower bounds). Several threads count one stream at once
+without sharing a table: the threads first scan consecutive pieces of the stream, dealing each piece's
+keys into parts by the top bits of their hash (:func:`bigram_keys`), then thread *p* counts part *p*
+of every piece into its own table (:func:`sort_keys`, :func:`count_sorted`; growing and pruning,
+:func:`rehash`, are driven from Python); the parts are disjoint and need no merge.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def _hash(key):
 
 
 @njit(inline="always")
-def _bucket_bits(rows):
+def bucket_bits(rows):
     """Buckets of 4,096 rows (64 KiB, cache-sized), at most 4,096 of them, at least one."""
     bits = 0
     while (rows >> (bits + 13)) > 0 and bits < 12:
@@ -61,101 +62,90 @@ def _put(table, key, add, bucket_bits):
 
 
 @njit(nogil=True, cache=True)
-def _rebuild(old, rows, min_keep, bucket_used):
-    """A table of ``rows`` rows holding the entries of ``old`` counted at least ``min_keep`` times;
-    ``bucket_used[b]`` becomes the entries of bucket ``b``. Returns ``(table, entries)``."""
-    bucket_bits = _bucket_bits(rows)
-    table = np.empty((rows, 2), dtype=np.int64)
-    table[:, 0] = EMPTY
-    table[:, 1] = 0
+def rehash(old, table, min_keep, bucket_used):
+    """Move the entries of ``old`` counted at least ``min_keep`` times into the empty ``table``;
+    ``bucket_used[b]`` becomes the entries of bucket ``b``. Returns the entries moved."""
+    bits = bucket_bits(table.shape[0])
     bucket_used[:] = 0
     used = 0
     for j in range(old.shape[0]):
         if old[j, 0] != EMPTY and old[j, 1] >= min_keep:
-            new, bucket = _put(table, old[j, 0], old[j, 1], bucket_bits)
+            new, bucket = _put(table, old[j, 0], old[j, 1], bits)
             bucket_used[bucket] += new
             used += new
-    return table, used
+    return used
 
 
 @njit(nogil=True, cache=True)
-def count_bigrams(ids, starts, eligible, n_words, part, parts, rows, max_rows, chunk):
-    """Count the bigrams ``(ids[i-1], ids[i])`` that do not cross a sentence start (``starts``: sorted,
-    ``0`` first) and whose both ids are ``eligible``, keeping those of hash part ``part`` of ``parts``.
-
-    The table has rows ``(key, count)`` (key ``-1`` = empty; a key and its count share a cache line) in
-    buckets of 4,096 rows (probing stays in the bucket). The stream is read ``chunk`` tokens at a time
-    and the chunk's keys are sorted by bucket before they are counted, so that the counting touches one
-    small bucket at a time (it stays in cache) rather than the whole table at random. The table starts
-    with ``rows`` rows; when a bucket is 70 % full (the hash spreads keys evenly, so the table is about
-    as full) it doubles up to ``max_rows``, and beyond that it is pruned: entries seen at most ``level``
-    times are dropped, ``level`` growing by one each time (word2phrase's rule; counts become lower
-    bounds). Returns ``(table, entries, prunes)``."""
+def new_table(rows):
+    """An empty counting table of ``rows`` rows (a power of two) of ``(key, count)``. (Made in compiled
+    code: numpy would ask for huge pages, whose zeroing and compaction cost more here than they save.)"""
     table = np.empty((rows, 2), dtype=np.int64)
     table[:, 0] = EMPTY
     table[:, 1] = 0
-    bucket_bits = _bucket_bits(rows)
-    n_buckets = 1 << 12
-    bucket_used = np.zeros(n_buckets, dtype=np.int64)
-    limit = int((rows >> bucket_bits) * 0.7)
-    used = 0
-    prunes = 0
-    level = 0
-    n = ids.shape[0]
+    return table
+
+
+@njit(nogil=True, cache=True)
+def bigram_keys(ids, starts, eligible, n_words, lo, hi, keys, fill):
+    """The keys of the bigrams ``(ids[i-1], ids[i])``, ``lo <= i < hi``, that do not cross a sentence start
+    (``starts``: sorted, ``0`` first) and whose both ids are ``eligible``, dealt into ``parts =
+    keys.shape[0]`` parts by the top bits of their hash: part *p* gets ``keys[p, :fill[p]]``. (One scan of
+    the stream serves every counting thread; the parts are disjoint, so their tables need no merge.)"""
+    parts = np.uint64(keys.shape[0])
+    fill[:] = 0
     n_starts = starts.shape[0]
-    parts_u = np.uint64(parts)
-    part_u = np.uint64(part)
-    keys = np.empty(chunk, dtype=np.int64)
-    bucket_of = np.empty(chunk, dtype=np.int32)
-    ordered = np.empty(chunk, dtype=np.int64)
-    fill = np.zeros(n_buckets + 1, dtype=np.int64)
+    s = np.searchsorted(starts, max(lo, 1))
+    for i in range(max(lo, 1), hi):
+        while s < n_starts and starts[s] < i:
+            s += 1
+        if s < n_starts and starts[s] == i:
+            continue  # i begins a sentence: the pair crosses a boundary
+        a = ids[i - 1]
+        b = ids[i]
+        if not (eligible[a] and eligible[b]):
+            continue
+        key = np.int64(a) * n_words + b
+        p = ((_hash(key) >> np.uint64(48)) * parts) >> np.uint64(16)  # top bits: apart from the table's bits
+        keys[p, fill[p]] = key
+        fill[p] += 1
+
+
+@njit(nogil=True, cache=True)
+def sort_keys(keys, bucket_bits, bucket_of, ordered, fill):
+    """``ordered[:len(keys)]`` = ``keys`` sorted by table bucket (a counting sort; ``bucket_of``, ``fill``:
+    scratch of ``len(keys)`` and 4,097), so that counting them touches one small bucket at a time (it
+    stays in cache) rather than the whole table at random."""
     bmask = np.uint64((1 << bucket_bits) - 1)
-    s = 0
-    i = 1
-    while i < n:
-        m = 0
-        end = min(n, i + chunk)
-        while i < end:
-            while s < n_starts and starts[s] < i:
-                s += 1
-            a = ids[i - 1]
-            b = ids[i]
-            i += 1
-            if s < n_starts and starts[s] == i - 1:
-                continue  # i - 1 begins a sentence: the pair crosses a boundary
-            if not (eligible[a] and eligible[b]):
-                continue
-            key = np.int64(a) * n_words + b
-            h = _hash(key)
-            if ((h >> np.uint64(48)) * parts_u) >> np.uint64(16) != part_u:  # top bits: no division
-                continue
-            keys[m] = key
-            bucket_of[m] = np.int32((h >> np.uint64(8)) & bmask)
-            m += 1
-        fill[:] = 0  # counting sort of the chunk's keys by bucket
-        for j in range(m):
-            fill[bucket_of[j] + 1] += 1
-        for q in range(1 << bucket_bits):
-            fill[q + 1] += fill[q]
-        for j in range(m):
-            q = bucket_of[j]
-            ordered[fill[q]] = keys[j]
-            fill[q] += 1
-        for j in range(m):
-            new, bucket = _put(table, ordered[j], 1, bucket_bits)
-            used += new
-            bucket_used[bucket] += new
-            if bucket_used[bucket] > limit:
-                if table.shape[0] < max_rows:
-                    table, used = _rebuild(table, 2 * table.shape[0], 1, bucket_used)
-                else:
-                    level += 1
-                    table, used = _rebuild(table, table.shape[0], level + 1, bucket_used)
-                    prunes += 1
-                bucket_bits = _bucket_bits(table.shape[0])
-                limit = int((table.shape[0] >> bucket_bits) * 0.7)
-                bmask = np.uint64((1 << bucket_bits) - 1)
-    return table, used, prunes
+    fill[:] = 0
+    for j in range(keys.shape[0]):
+        q = np.int32((_hash(keys[j]) >> np.uint64(8)) & bmask)
+        bucket_of[j] = q
+        fill[q + 1] += 1
+    for q in range(1 << bucket_bits):
+        fill[q + 1] += fill[q]
+    for j in range(keys.shape[0]):
+        q = bucket_of[j]
+        ordered[fill[q]] = keys[j]
+        fill[q] += 1
+
+
+@njit(nogil=True, cache=True)
+def count_sorted(table, bucket_used, keys, first):
+    """Add one to the count of each of ``keys[first:]`` in ``table`` (rows ``(key, count)``, key ``-1`` =
+    empty, in buckets of 4,096 rows; probing stays in the bucket). Stops after the key that fills a
+    bucket to 70 % (the hash spreads keys evenly, so the table is about as full). Returns ``(the index of
+    the next key to count, the entries added, whether it stopped because the table is full)``."""
+    bits = bucket_bits(table.shape[0])
+    limit = int((table.shape[0] >> bits) * 0.7)
+    added = 0
+    for j in range(first, keys.shape[0]):
+        new, bucket = _put(table, keys[j], 1, bits)
+        added += new
+        bucket_used[bucket] += new
+        if bucket_used[bucket] > limit:
+            return j + 1, added, True
+    return keys.shape[0], added, False
 
 
 @njit(nogil=True, cache=True)

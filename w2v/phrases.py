@@ -46,7 +46,19 @@ from tqdm.auto import tqdm
 from .cli import add_quiet, option, parser, run_cli
 from .errors import W2VError
 from .outdir import atomic_path, save_text
-from .phrase_kernels import EMPTY, build_lookup, count_bigrams, join_pairs, render, text_bytes
+from .phrase_kernels import (
+    EMPTY,
+    bigram_keys,
+    bucket_bits,
+    build_lookup,
+    count_sorted,
+    join_pairs,
+    new_table,
+    rehash,
+    render,
+    sort_keys,
+    text_bytes,
+)
 from .safety import SignalGuard, check_output_file, check_regular, nearest_existing, work_dir
 from .tokenize import get as get_tokenizer
 from .vocab import CorpusOptions, EncodedCorpus, Vocabulary, encode_corpus, select_vocab, sentence_bounds, write_kept
@@ -228,31 +240,54 @@ def count_pairs(ids: np.ndarray, starts: np.ndarray, eligible: np.ndarray, n_wor
     """Distinct bigram keys (``a * n_words + b``), their counts, and how often the tables were pruned.
 
     ``threads`` tables count disjoint hash parts of the keys; each starts small, doubles while it fits in
-    its share of ``memory_mib`` and is pruned (word2phrase's rule) when it cannot grow. (Each thread also
-    holds a 20 MiB buffer of one chunk's keys, outside the budget.)"""
+    its share of ``memory_mib`` and is pruned (word2phrase's rule) when it cannot grow. The stream is read
+    in windows of ``threads`` pieces: every thread scans one piece, dealing its keys into the parts, then
+    counts its part of all pieces. (Each thread also holds ~28 MiB of keys and scratch, outside the budget.)"""
     cap = max(1, memory_mib * (1 << 20) // 16 // threads)  # entries of (int64 key, int64 count) per table
     max_size = 1 << (cap.bit_length() - 1)
     if max_size < 1024:
         raise W2VError(f"invalid --memory {memory_mib}: too small for {threads} counting thread(s) "
                        f"(needs at least {math.ceil(threads * 1024 * 16 / (1 << 20))} MiB)")
     ids = np.asarray(ids)
+    n = len(ids)
+    piece = int(min(max(n, 1), 1 << 20))
+    tables = [new_table(min(max_size, 1 << 16)) for _ in range(threads)]
+    used = [np.zeros(1 << 12, dtype=np.int64) for _ in range(threads)]
+    states = [np.zeros(3, dtype=np.int64) for _ in range(threads)]  # entries, prunes, level
+    keys = [np.empty((threads, piece), dtype=np.int64) for _ in range(threads)]
+    fills = [np.zeros(threads, dtype=np.int64) for _ in range(threads)]
+    scratch = [(np.empty(piece, dtype=np.int32), np.empty(piece, dtype=np.int64),  # bucket of each key, sorted keys
+                np.zeros((1 << 12) + 1, dtype=np.int64)) for _ in range(threads)]
 
-    rows = min(max_size, 1 << 16)
-    chunk = int(min(max(len(ids), 1), 1 << 20))
+    def scan(t: int, lo: int) -> None:
+        bigram_keys(ids, starts, eligible, n_words, min(n, lo + t * piece), min(n, lo + (t + 1) * piece),
+                    keys[t], fills[t])
 
-    def work(t: int) -> tuple[np.ndarray, np.ndarray, int]:
-        table, _, prunes = count_bigrams(ids, starts, eligible, n_words, t, threads, rows, max_size, chunk)
-        m = table[:, 0] != EMPTY
-        return table[m, 0], table[m, 1], prunes
+    def count(p: int) -> None:
+        for t in range(threads):
+            part = keys[t][p, :fills[t][p]]
+            sort_keys(part, bucket_bits(len(tables[p])), *scratch[p])
+            j, m = 0, len(part)
+            while j < m:  # count until a bucket is 70 % full, then grow (or prune) the table and go on
+                j, added, full = count_sorted(tables[p], used[p], scratch[p][1][:m], j)
+                states[p][0] += added
+                if full:
+                    old = tables[p]
+                    if len(old) < max_size:
+                        tables[p], keep = new_table(2 * len(old)), 1
+                    else:  # word2phrase's rule: drop the entries seen at most `level` times, level + 1
+                        states[p][1:] += 1
+                        tables[p], keep = new_table(len(old)), states[p][2] + 1
+                    states[p][0] = rehash(old, tables[p], keep, used[p])
+                    del old
 
-    if threads == 1:
-        parts = [work(0)]
-    else:
-        with ThreadPoolExecutor(threads, thread_name_prefix="w2v-phrases") as pool:
-            parts = list(pool.map(work, range(threads)))
-    keys = np.concatenate([p[0] for p in parts])
-    counts = np.concatenate([p[1] for p in parts])
-    return keys, counts, sum(p[2] for p in parts)
+    with ThreadPoolExecutor(threads, thread_name_prefix="w2v-phrases") as pool:
+        for lo in range(1, n, threads * piece):
+            list(pool.map(scan, range(threads), [lo] * threads))
+            list(pool.map(count, range(threads)))
+    mask = [table[:, 0] != EMPTY for table in tables]
+    return (np.concatenate([table[m, 0] for table, m in zip(tables, mask)]),
+            np.concatenate([table[m, 1] for table, m in zip(tables, mask)]), int(sum(st[1] for st in states)))
 
 
 def score_pairs(scoring: str, ab: np.ndarray, a: np.ndarray, b: np.ndarray, total: int, min_count: int) -> np.ndarray:
