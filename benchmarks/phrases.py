@@ -249,8 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=Path("/tmp/w2v-bench-phrases"), help="scratch directory")
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
     p.add_argument("--repeats", type=int, default=1,
-                   help="rounds of all runs; the ratios use each run's fastest (the machine's first touch of "
-                        "fresh memory and page cache can cost a run a second)")
+                   help="rounds of all runs, each round's order rotated; the ratios use each run's fastest (on a VM "
+                        "the first touch of memory another process just freed can cost a run a second)")
     p.add_argument("--quality", action="store_true", help="phrases then skip-gram: analogies with and without")
     p.add_argument("--threads", type=int, default=2, help="training threads (--quality)")
     p.add_argument("--seeds", default="1", help="comma list of training seeds (--quality)")
@@ -267,8 +267,9 @@ def main(argv: list[str] | None = None) -> int:
         work = args.work / f"x{copies}"
         work.mkdir(exist_ok=True)
         by_name: dict[str, dict] = {}
-        for repeat in range(args.repeats):  # rounds over all runs, so that each meets the machine's states
-            for name in args.runs.split(","):
+        names = args.runs.split(",")
+        for repeat in range(args.repeats):  # rounds over all runs, each round in another order (rotated):
+            for name in names[repeat % len(names):] + names[:repeat % len(names)]:  # no run always follows another
                 load = os.getloadavg()[0]
                 t0 = time.time()
                 try:

@@ -334,8 +334,9 @@ def contrast_markdown(task: str, contrasts: dict, fractions) -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown(task: str, summary: dict, fractions) -> str:
-    name = {"pl": "Pang & Lee, 10-fold CV", "imdb": "IMDB, 25k train / 25k test"}.get(task, task)
+def markdown(task: str, summary: dict, fractions, n_splits: int = 10) -> str:
+    name = {"pl": f"Pang & Lee, {n_splits} of the 10 CV folds" if n_splits != 10 else "Pang & Lee, 10-fold CV",
+            "imdb": "IMDB, 25k train / 25k test"}.get(task, task)
     head = "| table | " + " | ".join(f"{100 * f:g} %" for f in fractions) + " |"
     lines = [f"**{name}**: accuracy (Δ vs random [95 % CI])", "", head, "|---" * (len(fractions) + 1) + "|"]
     for key, by_f in summary.items():
@@ -514,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
         contrasts[task] = policy_contrasts(results[task], fractions)
         n_train[task] = int(np.mean([len(tr) for tr, _ in splits]))
     seconds = time.time() - t0
-    md = "".join(markdown(task, summaries[task], fractions) + "\n" + contrast_markdown(task, contrasts[task], fractions)
+    md = "".join(markdown(task, summaries[task], fractions, len(tasks[task][2])) + "\n"
+                 + contrast_markdown(task, contrasts[task], fractions)
                  + "\n" for task in summaries)
     coverage = {task: {t: [list(c) for c in v] for t, v in r["coverage"].items()} for task, r in results.items()}
     cov_lines = [f"- {task}, {t}: word index coverage {100 * np.mean([c[0] for c in v]):.1f} % of types, "

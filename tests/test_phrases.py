@@ -290,3 +290,33 @@ def test_text_writer_renders_every_token_once_in_order(tmp_path, monkeypatch, th
     phrases.write_text(ids, starts, words, tmp_path / "out.txt", threads)
     expect = "".join(" ".join(words[i] for i in s) + "\n" for s in sentences if len(s))
     assert (tmp_path / "out.txt").read_text(encoding="utf-8") == expect
+
+
+def test_joining_in_parallel_ranges_equals_a_reference(monkeypatch):
+    from w2v import phrases
+    real_cuts = phrases._safe_cuts
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(6)]
+    pairs = [("w0", "w1", "w0_w1"), ("w1", "w2", "w1_w2"), ("w3", "w3", "w3_w3"), ("w5", "w0", "w5_w0")]
+    lengths = rng.integers(0, 40, 300)
+    lengths[[0, -1, -2]] = 0  # empty sentences first and last
+    ids = rng.integers(0, 6, int(lengths.sum())).astype(np.int32)
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    table = {(a, b): j for a, b, j in pairs}
+    expect, expect_starts = [], [0]  # a plain reference: greedy, left to right, per sentence
+    for s in range(len(lengths)):
+        sent, k = [words[t] for t in ids[starts[s]:starts[s + 1]]], 0
+        while k < len(sent):
+            joined = k + 1 < len(sent) and table.get((sent[k], sent[k + 1]))
+            expect.append(joined or sent[k])
+            k += 2 if joined else 1
+        expect_starts.append(len(expect))
+    for parts in (1, 2, 3, 7):  # the ranges' cuts as the real rule places them, for this many threads
+        monkeypatch.setattr(phrases, "_safe_cuts", lambda i, s, left, _, n=parts: real_cuts(i, s, left, n))
+        w = list(words)
+        out, new_starts = phrases.join_ids(ids, starts, w, {x: k for k, x in enumerate(w)}, pairs, threads=parts)
+        assert [w[t] for t in out] == expect
+        assert new_starts.tolist() == expect_starts
+    every = np.ones(6, dtype=np.bool_)  # every word begins a phrase: only sentence starts are safe cuts
+    assert set(real_cuts(ids, starts, every, 3)) <= set(starts.tolist())
+    assert real_cuts(ids, np.array([0, len(ids)]), every, 3) == [0, len(ids)]  # one line: one range

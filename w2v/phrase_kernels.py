@@ -164,39 +164,43 @@ def build_lookup(pair_keys, values, size):
 
 
 @njit(nogil=True, cache=True)
-def join_pairs(ids, starts, n_words, is_left, keys, vals, out, out_starts):
-    """Greedy left-to-right joining (word2phrase's and gensim's rule): a token and the next one of the
-    same sentence become the phrase ``vals[key]`` when their bigram is in the table (``keys``); a joined
-    token never joins again in this pass. ``is_left[w]``: whether word ``w`` begins any phrase (most tokens
-    do not, and skip the table). Writes the new stream to ``out`` and the sentence starts to
-    ``out_starts`` (same length as ``starts``). Returns the length of the new stream."""
+def join_pairs(ids, starts, lo, hi, n_words, is_left, keys, vals, out, out_starts):
+    """Greedy left-to-right joining (word2phrase's and gensim's rule) of the tokens ``ids[lo:hi]``: a token
+    and the next one of the same sentence become the phrase ``vals[key]`` when their bigram is in the
+    table (``keys``); a joined token never joins again in this pass. ``is_left[w]``: whether word ``w``
+    begins any phrase (most tokens do not, and skip the table). No phrase may cross ``lo`` or ``hi``
+    (each is a sentence start, the stream's end, or follows a token that begins no phrase), so that ranges
+    can be joined at once. Writes the joined tokens to ``out[lo:]`` and, for each sentence *s* that starts
+    in the range, ``out_starts[s]`` (its position in ``out``). Returns the end of the output (``<= hi``)."""
     mask = np.uint64(keys.shape[0] - 1)
-    m = 0
-    n_starts = starts.shape[0]
-    for s in range(n_starts - 1):
-        out_starts[s] = m
-        have_prev = False
-        prev = 0
-        for i in range(starts[s], starts[s + 1]):
-            t = ids[i]
-            if have_prev and is_left[prev]:
-                key = np.int64(prev) * n_words + t
-                k = _hash(key) & mask
-                found = -1
-                while keys[k] != EMPTY:
-                    if keys[k] == key:
-                        found = vals[k]
-                        break
-                    k = (k + np.uint64(1)) & mask
-                if found >= 0:
-                    out[m - 1] = found
-                    have_prev = False
-                    continue
-            out[m] = t
-            m += 1
-            prev = t
-            have_prev = True
-    out_starts[n_starts - 1] = m
+    last = starts.shape[0] - 1  # starts[last] is the stream's end, not a sentence
+    s = np.searchsorted(starts, lo)
+    m = lo
+    have_prev = False
+    prev = 0
+    for i in range(lo, hi):
+        while s < last and starts[s] == i:  # (several starts at i: empty sentences)
+            out_starts[s] = m
+            s += 1
+            have_prev = False
+        t = ids[i]
+        if have_prev and is_left[prev]:
+            key = np.int64(prev) * n_words + t
+            k = _hash(key) & mask
+            found = -1
+            while keys[k] != EMPTY:
+                if keys[k] == key:
+                    found = vals[k]
+                    break
+                k = (k + np.uint64(1)) & mask
+            if found >= 0:
+                out[m - 1] = found
+                have_prev = False
+                continue
+        out[m] = t
+        m += 1
+        prev = t
+        have_prev = True
     return m
 
 

@@ -334,10 +334,12 @@ def choose(keys: np.ndarray, pair_counts: np.ndarray, counts: np.ndarray, total:
 
 
 def join_ids(ids: np.ndarray, starts: np.ndarray, words: list[str], index: dict[str, int],
-             pairs: Iterable[tuple[str, str, str]], out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+             pairs: Iterable[tuple[str, str, str]], out: np.ndarray | None = None,
+             threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Join ``(left, right, joined)`` pairs in the stream (greedy, left to right). New words are appended
     to ``words``/``index`` (a joined token that is already a word reuses its id). Returns the new ids
-    (a prefix of ``out`` if given) and sentence starts."""
+    (a prefix of ``out`` if given) and sentence starts. ``threads`` (default: the CPU count) join
+    consecutive ranges at once, cut where no phrase can cross, then close up the gaps."""
     n_words = len(words)
     left, right, value = [], [], []
     for lw, rw, joined in pairs:
@@ -359,8 +361,42 @@ def join_ids(ids: np.ndarray, starts: np.ndarray, words: list[str], index: dict[
     new_starts = np.empty_like(starts)
     is_left = np.zeros(n_words, dtype=np.bool_)
     is_left[np.array(left, dtype=np.int64)] = True
-    n = join_pairs(ids, starts, n_words, is_left, tkeys, tvals, out, new_starts)
-    return out[:n], new_starts
+    n = len(ids)
+    cuts = _safe_cuts(ids, starts, is_left, max(1, min(threads or os.cpu_count() or 1, 8, n // 100_000 or 1)))
+    job = list(zip(cuts[:-1], cuts[1:]))
+
+    def run(lohi: tuple[int, int]) -> int:
+        return join_pairs(ids, starts, lohi[0], lohi[1], n_words, is_left, tkeys, tvals, out, new_starts)
+
+    if len(job) == 1:
+        ends = [run(job[0])]
+    else:
+        with ThreadPoolExecutor(len(job), thread_name_prefix="w2v-phrases") as pool:
+            ends = list(pool.map(run, job))
+    base = 0
+    for (lo, hi), end in zip(job, ends):  # close up: each range's output moves down to follow the previous one's
+        if base != lo:
+            out[base:base + end - lo] = out[lo:end]
+            a, b = np.searchsorted(starts[:-1], [lo, hi])  # the sentences that start in the range
+            new_starts[a:b] -= lo - base
+        base += end - lo
+    new_starts[np.searchsorted(starts[:-1], n):] = base  # empty sentences at the very end, and the end
+    m = base
+    return out[:m], new_starts
+
+
+def _safe_cuts(ids: np.ndarray, starts: np.ndarray, is_left: np.ndarray, parts: int) -> list[int]:
+    """``parts + 1`` positions ``0 .. len(ids)`` that cut the stream into about equal ranges no phrase
+    crosses: each cut is a sentence start or follows a token that begins no phrase."""
+    n = len(ids)
+    cuts = [0]
+    for r in range(1, parts):
+        c = max(cuts[-1] + 1, r * n // parts)
+        while c < n and is_left[ids[c - 1]] and starts[np.searchsorted(starts, c)] != c:
+            c += 1
+        if c < n:
+            cuts.append(c)
+    return cuts + [n]
 
 
 def _scratch(workdir: Path | None, name: str, n: int) -> np.ndarray:
@@ -400,7 +436,7 @@ def learn_ids(ids: np.ndarray, starts: np.ndarray, words: list[str], cfg: Phrase
                      "phrases": len(new), "prunes": int(prunes)})
         if p < len(thresholds) and new:
             ids, starts = join_ids(ids, starts, words, index, ((r.left, r.right, r.joined) for r in new),
-                                   _scratch(workdir, f"pass-{p}.i32", len(ids)))
+                                   _scratch(workdir, f"pass-{p}.i32", len(ids)), threads)
             eligible = np.concatenate([eligible, np.ones(len(words) - len(eligible), dtype=np.bool_)])
             counts = None
     settings = {"scoring": cfg.scoring, "threshold": thresholds, "passes": len(thresholds), "min_count": cfg.min_count,
@@ -421,7 +457,7 @@ def learn_phrases(corpus: str | os.PathLike, config: PhraseConfig | None = None,
                             tokenize=cfg.tokenize)
         table = learn_ids(np.asarray(enc.ids), enc.starts, enc.vocab.words, cfg, work, progress, enc.vocab.counts)
         if text_out is not None:
-            ids, starts, words = apply_encoded(table, enc, work)
+            ids, starts, words = apply_encoded(table, enc, work, cfg.threads)
             write_text(ids, starts, words, text_out, cfg.threads)
             del ids
         del enc
@@ -445,15 +481,18 @@ def learn_sentences(sentences: Iterable[list[str]], **options) -> PhraseTable:
 # -- applying while encoding ----------------------------------------------------------------------------------
 
 
-def apply_encoded(table: PhraseTable, enc: EncodedCorpus, workdir: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Every pass of ``table`` on an encoded corpus (every word kept, lines uncut): ``(ids, starts, words)``."""
+def apply_encoded(table: PhraseTable, enc: EncodedCorpus, workdir: Path,
+                  threads: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every pass of ``table`` on an encoded corpus (every word kept, lines uncut): ``(ids, starts, words)``;
+    ``threads`` join ranges at once (default: the CPU count)."""
     words = list(enc.vocab.words)
     index = {w: i for i, w in enumerate(words)}
     ids, starts = np.asarray(enc.ids), enc.starts
     for p in range(1, table.passes + 1):
         pairs = [(r.left, r.right, r.joined) for r in table.rows if r.pass_ == p]
         if pairs:
-            ids, starts = join_ids(ids, starts, words, index, pairs, _scratch(workdir, f"joined-{p}.i32", len(ids)))
+            ids, starts = join_ids(ids, starts, words, index, pairs, _scratch(workdir, f"joined-{p}.i32", len(ids)),
+                                   threads)
     return ids, starts, words
 
 
@@ -467,7 +506,7 @@ def encode_phrased(corpus: str | os.PathLike, workdir: str | os.PathLike, option
     enc = encode_corpus(corpus, workdir / "raw", 1, None, options.lowercase, _LINES, progress, workers,
                         tokenize=options.tokenize)
     t0 = time.perf_counter()
-    ids, starts, words = apply_encoded(table, enc, workdir)
+    ids, starts, words = apply_encoded(table, enc, workdir, workers)
     counts = np.bincount(ids, minlength=len(words)).astype(np.int64)
     first = np.full(len(words), len(ids), dtype=np.int64)  # first appearance of every token: ties' order
     for c0 in range((len(ids) - 1) // _CHUNK * _CHUNK if len(ids) else -1, -1, -_CHUNK):
@@ -543,7 +582,7 @@ def apply_text(table: PhraseTable, text: str | os.PathLike, out: str | os.PathLi
         enc = encode_corpus(text, work, 1, None, options.lowercase, _LINES, progress, threads,
                             tokenize=options.tokenize)
         n_in = len(enc.ids)
-        ids, starts, words = apply_encoded(table, enc, work)
+        ids, starts, words = apply_encoded(table, enc, work, threads)
         write_text(ids, starts, words, out, threads)
         n_out = len(ids)
         del ids, enc
