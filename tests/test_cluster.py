@@ -210,6 +210,19 @@ def test_cli_bad_cluster_exits_2(planted_corpus, tmp_path, spec):
     assert not (tmp_path / "m").exists()
 
 
+def test_cli_scheduler_nobody_listens_at_is_one_line_at_once(planted_corpus, tmp_path):
+    pytest.importorskip("distributed")
+    import socket
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.run([sys.executable, "-m", "w2v.train", str(planted_corpus[0]), "--cluster",
+                           f"tcp://127.0.0.1:{port}", "--out", str(tmp_path / "m")], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "cannot connect to the Dask scheduler" in proc.stderr and not (tmp_path / "m").exists()
+
+
 @pytest.mark.slow
 def test_ctrl_c_cancels_and_writes_nothing(planted_corpus, tmp_path):
     path, _ = planted_corpus

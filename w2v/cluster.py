@@ -37,6 +37,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import socket
 import sys
 import threading
 import time
@@ -743,6 +744,19 @@ def parse_cluster(spec: str) -> tuple[str, int | None]:
     raise W2VError(f"invalid --cluster {spec}: give a scheduler address (tcp://host:8786) or local:N")
 
 
+def _probe(address: str, seconds: float = 5.0) -> None:
+    """Fail at once when nothing listens at a ``tcp://host:port`` scheduler address (Dask's client would
+    retry for its whole 30 s timeout); other schemes are left to Dask."""
+    scheme, _, rest = address.rpartition("://")
+    host, sep, port = rest.rpartition(":")
+    if scheme not in ("", "tcp") or not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout=seconds).close()
+    except OSError as exc:
+        raise W2VError(f"cannot connect to the Dask scheduler at {address}: {exc.strerror or exc}") from None
+
+
 def train_on_cluster(corpus: str | os.PathLike, cluster: str, out: str | os.PathLike | None = None,
                      progress: bool = True, force: bool = False, **options) -> Vectors:
     """Connect to ``cluster`` (a scheduler address, or ``local:N`` for a LocalCluster of N
@@ -770,6 +784,7 @@ def train_on_cluster(corpus: str | os.PathLike, cluster: str, out: str | os.Path
             if lc is not None:
                 lc.close()
     else:
+        _probe(address)
         try:
             client = distributed.Client(address, timeout="30s")
         except (OSError, TimeoutError) as exc:
