@@ -87,6 +87,23 @@ def new_table(rows):
 
 
 @njit(nogil=True, cache=True)
+def entries(table):
+    """The entries of a counting table: ``(keys, counts)`` in row order."""
+    n = 0
+    for r in range(table.shape[0]):
+        n += table[r, 0] != EMPTY
+    keys = np.empty(n, dtype=np.int64)
+    counts = np.empty(n, dtype=np.int64)
+    m = 0
+    for r in range(table.shape[0]):
+        if table[r, 0] != EMPTY:
+            keys[m] = table[r, 0]
+            counts[m] = table[r, 1]
+            m += 1
+    return keys, counts
+
+
+@njit(nogil=True, cache=True)
 def bigram_keys(ids, starts, eligible, n_words, lo, hi, keys, fill):
     """The keys of the bigrams ``(ids[i-1], ids[i])``, ``lo <= i < hi``, that do not cross a sentence start
     (``starts``: sorted, ``0`` first) and whose both ids are ``eligible``, dealt into ``parts =

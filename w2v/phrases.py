@@ -47,11 +47,11 @@ from .cli import add_quiet, option, parser, run_cli
 from .errors import W2VError
 from .outdir import atomic_path, save_text
 from .phrase_kernels import (
-    EMPTY,
     bigram_keys,
     bucket_bits,
     build_lookup,
     count_sorted,
+    entries,
     join_pairs,
     new_table,
     rehash,
@@ -285,9 +285,9 @@ def count_pairs(ids: np.ndarray, starts: np.ndarray, eligible: np.ndarray, n_wor
         for lo in range(1, n, threads * piece):
             list(pool.map(scan, range(threads), [lo] * threads))
             list(pool.map(count, range(threads)))
-    mask = [table[:, 0] != EMPTY for table in tables]
-    return (np.concatenate([table[m, 0] for table, m in zip(tables, mask)]),
-            np.concatenate([table[m, 1] for table, m in zip(tables, mask)]), int(sum(st[1] for st in states)))
+    found = [entries(table) for table in tables]
+    return (np.concatenate([k for k, _ in found]), np.concatenate([c for _, c in found]),
+            int(sum(st[1] for st in states)))
 
 
 def score_pairs(scoring: str, ab: np.ndarray, a: np.ndarray, b: np.ndarray, total: int, min_count: int) -> np.ndarray:
