@@ -124,8 +124,8 @@ def blend_for(vec: Vectors, rows: np.ndarray, new_words: int, subwords: bool, mo
     """The :class:`Blend` of a run from ``vec`` (its rows ``rows``) on ``new_words`` tokens of new text."""
     model_words = int(np.asarray(vec.counts, dtype=np.int64).sum())
     if model_words <= 0:
-        raise W2VError(f"--blend-old needs the word counts of --from {model} (a w2v model directory, or a "
-                       "word2vec file with a vocabulary): it has none, so the texts cannot be weighed")
+        raise W2VError(f"--blend-old needs the word counts of --from {model} (a w2v model directory or a fastText "
+                       ".bin has them): it has none, so the two texts cannot be weighed")
     weight = model_words / (model_words + max(0, int(new_words)))
     return Blend(vec, np.asarray(rows, dtype=np.int64), weight, subwords)
 
