@@ -208,12 +208,15 @@ def encode_corpus(
     ids_path = workdir / "ids.i32"
 
     def chunks():
-        for r, m, offset in zip(results, maps, offsets):
+        raw, mapped = np.empty(_CHUNK, dtype=np.int32), np.empty(_CHUNK, dtype=np.int32)  # reused: fresh memory
+        for r, m, offset in zip(results, maps, offsets):                                   # is slow to map
             shard_remap = remap[m]
             with open(r.prov_path, "rb") as prov:
                 for c0 in range(offset, offset + r.n_tokens, _CHUNK):
-                    c1 = min(c0 + _CHUNK, offset + r.n_tokens)
-                    yield c0, shard_remap[np.fromfile(prov, dtype=np.int32, count=c1 - c0)]
+                    n = min(_CHUNK, offset + r.n_tokens - c0)
+                    if prov.readinto(raw[:n]) != 4 * n:
+                        raise W2VError(f"the provisional ids in {r.prov_path} are shorter than counted")
+                    yield c0, np.take(shard_remap, raw[:n], out=mapped[:n])
             r.prov_path.unlink()
 
     with open(ids_path, "wb") as out:
@@ -249,8 +252,8 @@ def write_kept(chunks, raw_starts: np.ndarray, n_tokens: int, out) -> tuple[np.n
     kept = 0
     for c0, new in chunks:
         mask = new >= 0
-        new[mask].tofile(out)
         dropped = np.flatnonzero(~mask)
+        (new[mask] if len(dropped) else new).tofile(out)  # no copy when every word is kept
         lo, hi = np.searchsorted(raw_starts, [c0, c0 + len(new)])
         if hi > lo:  # a boundary moves back by the tokens dropped before it
             local = raw_starts[lo:hi] - c0
