@@ -135,7 +135,7 @@ def reload_blend(lineage: dict, words: list[str], subwords: bool) -> Blend:
     info = lineage["blend_old"]
     model = info.get("model", lineage["model"])
     try:
-        vec = load_model(model)
+        vec = load(model, mmap=True, context=True)
     except W2VError as exc:
         raise W2VError(f"the run blends with its starting table {model} at the end, which cannot be read now: "
                        f"{exc}") from None
@@ -310,8 +310,9 @@ def prepare(model: str | os.PathLike | Vectors, corpus, cfg, opts: StartOptions,
         "merge_seconds": round(time.perf_counter() - t0, 3),
     }
     blend = None
-    if opts.blend_old:
-        blend = blend_for(vec, old_rows, len(enc.ids), spec is not None, model)
+    if opts.blend_old:  # the model's rows are needed again at the end: memory-mapped when it is a model directory
+        kept = load(model, mmap=True, context=True) if isinstance(model, (str, os.PathLike)) else vec
+        blend = blend_for(kept, old_rows, len(enc.ids), spec is not None, model)
         where = os.path.abspath(model) if isinstance(model, (str, os.PathLike)) else lineage["model"]
         lineage["blend_old"] = {"model": where, "weight": blend.weight,
                                 "model_words": int(np.asarray(vec.counts, dtype=np.int64).sum()),
