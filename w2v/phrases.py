@@ -84,7 +84,7 @@ class PhraseConfig(CorpusOptions):
                                 lo=1, hi=16)
     memory: int = option(1024, "MiB for the bigram counts; when full, rare bigrams are pruned as word2phrase "
                          "does and counts become approximate", lo=1, metavar="MIB")
-    threads: int | None = option(None, "counting threads (default: the CPU count)", lo=1)
+    threads: int | None = option(None, "threads that read, count, join and write (default: the CPU count)", lo=1)
 
     def thresholds(self) -> list[float]:
         """One threshold per pass (validated)."""
@@ -611,7 +611,7 @@ def build_apply_parser() -> argparse.ArgumentParser:
     p.add_argument("phrases", help="phrase table (python -m w2v.phrases CORPUS --out FILE)")
     p.add_argument("text", help="text file (.gz/.bz2/.xz ok), directory of files, or - for stdin")
     p.add_argument("--out", required=True, help="phrased text file to write")
-    p.add_argument("--threads", type=int, default=None, help="reading threads (default: the CPU count)")
+    p.add_argument("--threads", type=int, default=None, help="threads that read, join and write (default: CPU count)")
     add_quiet(p)
     return p
 
