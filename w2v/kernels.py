@@ -281,6 +281,28 @@ def _subsample(ids, a, b, keep_prob, buf, state):
     return n, state
 
 
+@njit(nogil=True, cache=True)
+def job_buffers(starts, s0, s1, window, negative, dim):
+    """Scratch of one job over sentences ``s0 .. s1-1``: the subsampled words of its longest sentence, a
+    window's contexts, the targets (centre word and noise words) and their gradient steps, CBOW's hidden
+    vector and the input-side error."""
+    max_len = 0
+    for s in range(s0, s1):
+        max_len = max(max_len, starts[s + 1] - starts[s])
+    return (np.empty(max_len, dtype=np.int32), np.empty(2 * window, dtype=np.int32),
+            np.empty(negative + 1, dtype=np.int32), np.zeros(negative + 1, dtype=np.float32),
+            np.zeros((1, dim), dtype=np.float32), np.zeros(dim, dtype=np.float32))
+
+
+@njit(nogil=True, cache=True)
+def next_sentence(ids, starts, s, keep_prob, buf, state, words_before, total_words, alpha, min_alpha):
+    """Sentence ``s`` subsampled into ``buf``, with the learning rate after ``words_before`` corpus words of
+    the schedule. Returns ``(words kept, generator state, learning rate, the sentence's length)``."""
+    lr = learning_rate(words_before, total_words, alpha, min_alpha)
+    n, state = _subsample(ids, starts[s], starts[s + 1], keep_prob, buf, state)
+    return n, state, lr, starts[s + 1] - starts[s]
+
+
 @njit(nogil=True, fastmath=True, cache=True)
 def train_job(
     syn0, syn1, ids, starts, s0, s1, keep_prob, alias_prob, alias_idx,
@@ -295,28 +317,17 @@ def train_job(
     ``frozen`` are read but never written (``--freeze-old``; 0: all rows train). Returns
     ``(nll_sum, n_pairs, words_done, words_trained)``.
     """
-    dim = syn0.shape[1]
     state = _bits(np.uint64(seed) + _GOLDEN)
-    max_len = 0
-    for s in range(s0, s1):
-        max_len = max(max_len, starts[s + 1] - starts[s])
-    buf = np.empty(max_len, dtype=np.int32)
-    contexts = np.empty(2 * window, dtype=np.int32)
-    targets = np.empty(negative + 1, dtype=np.int32)
+    buf, contexts, targets, grads, hidden, neu1e = job_buffers(starts, s0, s1, window, negative, syn0.shape[1])
     ahead = np.empty(negative + 1, dtype=np.int32)  # the next centre word's noise words
-    grads = np.zeros(negative + 1, dtype=np.float32)
-    hidden = np.zeros((1, dim), dtype=np.float32)
-    neu1e = np.zeros(dim, dtype=np.float32)
     nll = 0.0
     pairs = 0
     words_done = 0
     trained = 0
     for s in range(s0, s1):
-        a = starts[s]
-        b = starts[s + 1]
-        lr = learning_rate(words_before + words_done, total_words, alpha, min_alpha)
-        n, state = _subsample(ids, a, b, keep_prob, buf, state)
-        words_done += b - a
+        n, state, lr, length = next_sentence(ids, starts, s, keep_prob, buf, state, words_before + words_done,
+                                             total_words, alpha, min_alpha)
+        words_done += length
         trained += n
         if not (cbow or shared_negatives):
             # word2vec's per-pair noise words: a fresh set for each (centre, context) pair.
@@ -381,13 +392,7 @@ def eval_loss(syn0, syn1, ids, starts, keep_prob, alias_prob, alias_idx, window,
     seed gives the same pairs every time, so the numbers of two epochs are comparable."""
     dim = syn0.shape[1]
     state = _bits(np.uint64(seed) + _GOLDEN)
-    max_len = 0
-    for s in range(starts.shape[0] - 1):
-        max_len = max(max_len, starts[s + 1] - starts[s])
-    buf = np.empty(max_len, dtype=np.int32)
-    targets = np.empty(negative + 1, dtype=np.int32)
-    grads = np.zeros(negative + 1, dtype=np.float32)  # scratch: _score writes the steps, unused here
-    hidden = np.zeros((1, dim), dtype=np.float32)
+    buf, _, targets, grads, hidden, _ = job_buffers(starts, 0, starts.shape[0] - 1, window, negative, dim)
     nll = 0.0
     pairs = 0
     for s in range(starts.shape[0] - 1):

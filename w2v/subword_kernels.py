@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .kernels import _GOLDEN, _below, _bits, _draw, _next, _predict, _score, _subsample, learning_rate
+from .kernels import _GOLDEN, _below, _bits, _draw, _next, _predict, _score, _subsample, job_buffers, next_sentence
 
 # 32-bit FNV-1a, computed in uint64 and masked (numba widens 32-bit products).
 _FNV_OFFSET = np.uint64(2166136261)
@@ -229,28 +229,17 @@ def train_job(
     """:func:`w2v.kernels.train_job` with subword input vectors (same arguments plus the CSR rows
     ``sub_ptr``/``sub_ids`` and their :func:`row_drift`; ``syn0`` holds word rows then bucket rows). Returns
     ``(nll_sum, n_pairs, words_done, words_trained)``."""
-    dim = syn0.shape[1]
     state = _bits(np.uint64(seed) + _GOLDEN)
-    max_len = 0
-    for s in range(s0, s1):
-        max_len = max(max_len, starts[s + 1] - starts[s])
-    buf = np.empty(max_len, dtype=np.int32)
-    contexts = np.empty(2 * window, dtype=np.int32)
-    targets = np.empty(negative + 1, dtype=np.int32)
-    grads = np.zeros(negative + 1, dtype=np.float32)
-    hidden = np.zeros((1, dim), dtype=np.float32)
-    neu1e = np.zeros(dim, dtype=np.float32)
-    step = np.zeros(dim, dtype=np.float32)
+    buf, contexts, targets, grads, hidden, neu1e = job_buffers(starts, s0, s1, window, negative, syn0.shape[1])
+    step = np.zeros(syn0.shape[1], dtype=np.float32)
     nll = 0.0
     pairs = 0
     words_done = 0
     trained = 0
     for s in range(s0, s1):
-        a = starts[s]
-        b = starts[s + 1]
-        lr = learning_rate(words_before + words_done, total_words, alpha, min_alpha)
-        n, state = _subsample(ids, a, b, keep_prob, buf, state)
-        words_done += b - a
+        n, state, lr, length = next_sentence(ids, starts, s, keep_prob, buf, state, words_before + words_done,
+                                             total_words, alpha, min_alpha)
+        words_done += length
         trained += n
         for i in range(n):
             center = buf[i]
@@ -286,13 +275,7 @@ def eval_loss(syn0, syn1, sub_ptr, sub_ids, ids, starts, keep_prob, alias_prob, 
     :func:`train_job` would train them (one set of noise words per centre word)."""
     dim = syn0.shape[1]
     state = _bits(np.uint64(seed) + _GOLDEN)
-    max_len = 0
-    for s in range(starts.shape[0] - 1):
-        max_len = max(max_len, starts[s + 1] - starts[s])
-    buf = np.empty(max_len, dtype=np.int32)
-    targets = np.empty(negative + 1, dtype=np.int32)
-    grads = np.zeros(negative + 1, dtype=np.float32)
-    hidden = np.zeros((1, dim), dtype=np.float32)
+    buf, _, targets, grads, hidden, _ = job_buffers(starts, 0, starts.shape[0] - 1, window, negative, dim)
     nll = 0.0
     pairs = 0
     for s in range(starts.shape[0] - 1):
