@@ -767,3 +767,22 @@ def test_export_writes_nothing_when_refused(old_model, tmp_path):
     with pytest.raises(W2VError):
         export_mod.export(old_model[0], index, index)
     assert json.loads(index.read_text()) == {"a": 1}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_while_learning_phrases_writes_nothing(tmp_path, sig):
+    work = tmp_path / "tmp"
+    work.mkdir()
+    table, text = tmp_path / "t.phr", tmp_path / "t.txt"
+    proc = _start(["-", "--out", table, "--text-out", text, "--min-count", "1", "--quiet"], work, "phrases",
+                  stdin=subprocess.PIPE)
+    proc.stdin.write("new york is big . new york times\n" * 2000)
+    proc.stdin.flush()
+    _wait_for(lambda: any(p.name.startswith("w2v-phrases") for p in tmp_path.iterdir()))  # beside --text-out
+    proc.send_signal(sig)
+    proc.stdin.close()
+    proc.wait(60)
+    assert proc.returncode == 128 + sig
+    assert proc.stderr.read().strip().splitlines()[-1] == f"w2v.phrases: interrupted by {sig.name}; nothing was saved"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"] and leftovers(work) == []
