@@ -173,6 +173,12 @@ def test_blend_old_is_the_weighted_average_of_the_model_and_the_trained_rows(two
     assert np.array_equal(mixed.context[:n], plain.context[:n] + w * (old.context - plain.context[:n]))
     same = w2v.train_embeddings(new, start_from=model, epochs=0, blend_old=True, progress=False, **SMALL)
     assert np.array_equal(same.matrix[:n], old.matrix)  # nothing trained: exactly the model
+    kept = w2v.train_embeddings(new, start_from=model, epochs=1, vocab="new", progress=False, **SMALL)
+    both = w2v.train_embeddings(new, start_from=model, epochs=1, vocab="new", blend_old=True, progress=False, **SMALL)
+    k = both.info["start_from"]["old_words"]
+    rows = [old.vocab.index[x] for x in both.words[:k]]  # --vocab new: the old words the new text holds
+    w = np.float32(both.info["start_from"]["blend_old"]["weight"])
+    assert 0 < k < n and np.array_equal(both.matrix[:k], kept.matrix[:k] + w * (old.matrix[rows] - kept.matrix[:k]))
 
 
 def test_blend_old_needs_counts_and_a_resume_rereads_the_model(two_corpora, tmp_path):
