@@ -64,16 +64,13 @@ def _put(table, key, add, bucket_bits):
 @njit(nogil=True, cache=True)
 def rehash(old, table, min_keep, bucket_used):
     """Move the entries of ``old`` counted at least ``min_keep`` times into the empty ``table``;
-    ``bucket_used[b]`` becomes the entries of bucket ``b``. Returns the entries moved."""
+    ``bucket_used[b]`` becomes the entries of bucket ``b``."""
     bits = bucket_bits(table.shape[0])
     bucket_used[:] = 0
-    used = 0
     for j in range(old.shape[0]):
         if old[j, 0] != EMPTY and old[j, 1] >= min_keep:
             new, bucket = _put(table, old[j, 0], old[j, 1], bits)
             bucket_used[bucket] += new
-            used += new
-    return used
 
 
 @njit(nogil=True, cache=True)
@@ -152,17 +149,15 @@ def count_sorted(table, bucket_used, keys, first):
     """Add one to the count of each of ``keys[first:]`` in ``table`` (rows ``(key, count)``, key ``-1`` =
     empty, in buckets of 4,096 rows; probing stays in the bucket). Stops after the key that fills a
     bucket to 70 % (the hash spreads keys evenly, so the table is about as full). Returns ``(the index of
-    the next key to count, the entries added, whether it stopped because the table is full)``."""
+    the next key to count, whether it stopped because the table is full)``."""
     bits = bucket_bits(table.shape[0])
     limit = int((table.shape[0] >> bits) * 0.7)
-    added = 0
     for j in range(first, keys.shape[0]):
         new, bucket = _put(table, keys[j], 1, bits)
-        added += new
         bucket_used[bucket] += new
         if bucket_used[bucket] > limit:
-            return j + 1, added, True
-    return keys.shape[0], added, False
+            return j + 1, True
+    return keys.shape[0], False
 
 
 @njit(nogil=True, cache=True)

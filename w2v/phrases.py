@@ -253,7 +253,7 @@ def count_pairs(ids: np.ndarray, starts: np.ndarray, eligible: np.ndarray, n_wor
     piece = int(min(max(n, 1), 1 << 20))
     tables = [new_table(min(max_size, 1 << 16)) for _ in range(threads)]
     used = [np.zeros(1 << 12, dtype=np.int64) for _ in range(threads)]
-    states = [np.zeros(3, dtype=np.int64) for _ in range(threads)]  # entries, prunes, level
+    level = [0] * threads  # word2phrase's pruning level of each table (entries seen at most this often go)
     keys = [np.empty((threads, piece), dtype=np.int64) for _ in range(threads)]
     fills = [np.zeros(threads, dtype=np.int64) for _ in range(threads)]
     scratch = [(np.empty(piece, dtype=np.int32), np.empty(piece, dtype=np.int64),  # bucket of each key, sorted keys
@@ -269,16 +269,15 @@ def count_pairs(ids: np.ndarray, starts: np.ndarray, eligible: np.ndarray, n_wor
             sort_keys(part, bucket_bits(len(tables[p])), *scratch[p])
             j, m = 0, len(part)
             while j < m:  # count until a bucket is 70 % full, then grow (or prune) the table and go on
-                j, added, full = count_sorted(tables[p], used[p], scratch[p][1][:m], j)
-                states[p][0] += added
+                j, full = count_sorted(tables[p], used[p], scratch[p][1][:m], j)
                 if full:
                     old = tables[p]
                     if len(old) < max_size:
                         tables[p], keep = new_table(2 * len(old)), 1
                     else:  # word2phrase's rule: drop the entries seen at most `level` times, level + 1
-                        states[p][1:] += 1
-                        tables[p], keep = new_table(len(old)), states[p][2] + 1
-                    states[p][0] = rehash(old, tables[p], keep, used[p])
+                        level[p] += 1
+                        tables[p], keep = new_table(len(old)), level[p] + 1
+                    rehash(old, tables[p], keep, used[p])
                     del old
 
     with ThreadPoolExecutor(threads, thread_name_prefix="w2v-phrases") as pool:
@@ -287,7 +286,7 @@ def count_pairs(ids: np.ndarray, starts: np.ndarray, eligible: np.ndarray, n_wor
             list(pool.map(count, range(threads)))
     found = [entries(table) for table in tables]
     return (np.concatenate([k for k, _ in found]), np.concatenate([c for _, c in found]),
-            int(sum(st[1] for st in states)))
+            sum(level))  # one prune per level step
 
 
 def score_pairs(scoring: str, ab: np.ndarray, a: np.ndarray, b: np.ndarray, total: int, min_count: int) -> np.ndarray:
@@ -381,8 +380,7 @@ def join_ids(ids: np.ndarray, starts: np.ndarray, words: list[str], index: dict[
             new_starts[a:b] -= lo - base
         base += end - lo
     new_starts[np.searchsorted(starts[:-1], n):] = base  # empty sentences at the very end, and the end
-    m = base
-    return out[:m], new_starts
+    return out[:base], new_starts
 
 
 def _safe_cuts(ids: np.ndarray, starts: np.ndarray, is_left: np.ndarray, parts: int) -> list[int]:

@@ -208,8 +208,10 @@ def encode_corpus(
     ids_path = workdir / "ids.i32"
 
     def chunks():
-        raw, mapped = np.empty(_CHUNK, dtype=np.int32), np.empty(_CHUNK, dtype=np.int32)  # reused: fresh memory
-        for r, m, offset in zip(results, maps, offsets):                                   # is slow to map
+        # one pair of buffers for every chunk: fresh memory is slow to map, and the consumer is done with a
+        # chunk before the next is made
+        raw, mapped = np.empty(_CHUNK, dtype=np.int32), np.empty(_CHUNK, dtype=np.int32)
+        for r, m, offset in zip(results, maps, offsets):
             shard_remap = remap[m]
             with open(r.prov_path, "rb") as prov:
                 for c0 in range(offset, offset + r.n_tokens, _CHUNK):

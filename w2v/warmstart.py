@@ -81,43 +81,52 @@ class Blend:
     """``--blend-old``: at the end of the run each row that came from ``model`` becomes
     ``trained + weight * (model row - trained)`` (input rows, n-gram rows and output rows alike).
 
-    ``weight`` is the model's share of the words both tables learned from, so the result weighs each text by
-    its size as training on both would; a row that did not move stays exactly as it was."""
+    ``weight`` is the model's share of the words both tables learned from (``model_words`` against the new
+    corpus's ``new_words``), so the result weighs each text by its size as training on both would; a row
+    that did not move stays exactly as it was."""
 
     model: Vectors
     rows: np.ndarray  # the model row of each old word of the run (merged row i < len(rows))
-    weight: float
+    model_words: int
+    new_words: int
     subwords: bool
+
+    @property
+    def weight(self) -> float:
+        return self.model_words / (self.model_words + self.new_words)
+
+    def _parts(self) -> list[tuple[np.ndarray, np.ndarray, str, bool]]:
+        """``(model table, its rows, "syn0"/"syn1", after the word rows)`` of each blended block."""
+        table = self.model.ngrams if self.subwords else self.model.matrix
+        parts = [(table, self.rows, "syn0", False)]
+        if self.subwords:  # the n-gram rows follow the word rows in both tables
+            parts.append((table, np.arange(len(self.model.words), table.shape[0]), "syn0", True))
+        if self.model.context is not None:
+            parts.append((self.model.context, self.rows, "syn1", False))
+        return parts
 
     def digest(self) -> str:
         """SHA-1 of the model rows the blend uses (a resumed run checks that its model is still the same)."""
         h = hashlib.sha1()
-        for part in self._sources():
-            for c0 in range(0, len(part[1]), _BLOCK):
-                h.update(np.ascontiguousarray(part[0][part[1][c0:c0 + _BLOCK]], dtype=np.float32).tobytes())
+        for table, rows, _, _ in self._parts():
+            for c0 in range(0, len(rows), _BLOCK):
+                h.update(np.ascontiguousarray(table[rows[c0:c0 + _BLOCK]], dtype=np.float32).tobytes())
         return h.hexdigest()
-
-    def _sources(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        table = self.model.ngrams if self.subwords else self.model.matrix
-        out = [(table, self.rows)]
-        if self.subwords:
-            out.append((table, np.arange(len(self.model.words), table.shape[0])))
-        if self.model.context is not None:
-            out.append((self.model.context, self.rows))
-        return out
 
     def apply(self, state: RunState, n_words: int) -> None:
         """Blend ``state``'s tables in place (``n_words``: the run's vocabulary size; n-gram rows follow)."""
         w = np.float32(self.weight)
-        targets = [(state.syn0, 0)]
-        if self.subwords:
-            targets.append((state.syn0, n_words))
-        if self.model.context is not None:
-            targets.append((state.syn1, 0))
-        for (table, rows), (dest, first) in zip(self._sources(), targets):
+        for table, rows, side, after_words in self._parts():
+            dest, first = getattr(state, side), n_words if after_words else 0
             for c0 in range(0, len(rows), _BLOCK):  # in blocks: the n-gram table may be large
                 trained = dest[first + c0:first + min(len(rows), c0 + _BLOCK)]
                 trained += w * (np.asarray(table[rows[c0:c0 + _BLOCK]], dtype=np.float32) - trained)
+
+    def record(self, where: str) -> dict:
+        """The ``start_from.blend_old`` entry of ``config.json`` (what a resumed run needs to blend again;
+        ``where``: the model's path)."""
+        return {"model": where, "weight": self.weight, "model_words": self.model_words,
+                "new_words": self.new_words, "digest": self.digest()}
 
 
 def blend_for(vec: Vectors, rows: np.ndarray, new_words: int, subwords: bool, model) -> Blend:
@@ -126,26 +135,27 @@ def blend_for(vec: Vectors, rows: np.ndarray, new_words: int, subwords: bool, mo
     if model_words <= 0:
         raise W2VError(f"--blend-old needs the word counts of --from {model} (a w2v model directory or a fastText "
                        ".bin has them): it has none, so the two texts cannot be weighed")
-    weight = model_words / (model_words + max(0, int(new_words)))
-    return Blend(vec, np.asarray(rows, dtype=np.int64), weight, subwords)
+    return Blend(vec, np.asarray(rows, dtype=np.int64), model_words, max(0, int(new_words)), subwords)
 
 
 def reload_blend(lineage: dict, words: list[str], subwords: bool) -> Blend:
     """The :class:`Blend` of a resumed ``--from --blend-old`` run: its model loaded again and checked."""
     info = lineage["blend_old"]
-    model = info.get("model", lineage["model"])
+    model = info["model"]
     try:
         vec = load(model, mmap=True, context=True)
     except W2VError as exc:
         raise W2VError(f"the run blends with its starting table {model} at the end, which cannot be read now: "
                        f"{exc}") from None
-    index = vec.vocab.index
-    missing = [w for w in words[:lineage["old_words"]] if w not in index]
-    blend = Blend(vec, np.array([index.get(w, 0) for w in words[:lineage["old_words"]]], dtype=np.int64),
-                  float(info["weight"]), subwords)
-    if missing or blend.digest() != info["digest"]:
-        raise W2VError(f"the run blends with its starting table {model} at the end, but that table has changed "
-                       "since the run began")
+    index, old = vec.vocab.index, words[:lineage["old_words"]]
+    changed = (f"the run blends with its starting table {model} at the end, but that table has changed since the "
+               "run began")
+    if any(w not in index for w in old):
+        raise W2VError(changed)
+    blend = Blend(vec, np.array([index[w] for w in old], dtype=np.int64), info["model_words"], info["new_words"],
+                  subwords)
+    if blend.digest() != info["digest"]:
+        raise W2VError(changed)
     return blend
 
 
@@ -313,9 +323,7 @@ def prepare(model: str | os.PathLike | Vectors, corpus, cfg, opts: StartOptions,
     if opts.blend_old:  # the model's rows are needed again at the end: memory-mapped when it is a model directory
         kept = load(model, mmap=True, context=True) if isinstance(model, (str, os.PathLike)) else vec
         blend = blend_for(kept, old_rows, len(enc.ids), spec is not None, model)
-        where = os.path.abspath(model) if isinstance(model, (str, os.PathLike)) else lineage["model"]
-        lineage["blend_old"] = {"model": where, "weight": blend.weight,
-                                "model_words": int(np.asarray(vec.counts, dtype=np.int64).sum()),
-                                "new_words": int(len(enc.ids)), "digest": blend.digest()}
+        lineage["blend_old"] = blend.record(os.path.abspath(model) if isinstance(model, (str, os.PathLike))
+                                            else lineage["model"])
     return Start(enc, RunState(syn0, syn1), n_old if opts.freeze_old else 0, lineage, blend)
 
