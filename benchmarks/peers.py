@@ -6,7 +6,7 @@ Each run happens in its own subprocess so its peak RSS is its own. gensim and th
 package never imports or calls them. Runs whose peer is missing are reported as failed and skipped.
 
     python benchmarks/peers.py [--corpus ../shared/corpora/text8like] [--threads 2]
-                               [--runs w2v-sg,gensim-sg,...] [--json results.json]
+                               [--runs w2v-sg,gensim-sg,...] [--repeats 3] [--json results.json]
     python benchmarks/peers.py --shapes [--repeats 3]   # vocabulary + encoding vs gensim build_vocab, 4 corpus shapes
     python benchmarks/peers.py --equal-time             # quality at gensim's wall time
 
@@ -468,7 +468,10 @@ def main(argv: list[str] | None = None) -> int | None:
                         "shapes (default all: " + ",".join(SHAPES) + ")")
     p.add_argument("--shapes-dir", default=str(Path(tempfile.gettempdir()) / "w2v-shapes"),
                    help="where the corpus shapes are built (once; ~600 MB)")
-    p.add_argument("--repeats", type=int, default=1, help="--shapes: repeat every measurement this many times")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="rounds of all runs, each round's order rotated (no run always follows another); the ratios "
+                        "use each run's fastest round, and each run's spread over the rounds is printed (with "
+                        "--shapes: repeat every measurement this many times)")
     p.add_argument("--equal-time", action="store_true",
                    help="instead: train gensim's skip-gram modes (5 epochs), then w2v's skip-gram and CBOW for as many "
                         "epochs as fit in the best gensim run's wall time; score all on every bundled benchmark")
@@ -495,8 +498,9 @@ def main(argv: list[str] | None = None) -> int | None:
     with tempfile.TemporaryDirectory() as work:
         if is_one_line(corpus) and any(RUNS[name][0] == "gensim-file" for name, _ in plan):
             split_lines(corpus, Path(work))  # here, so the split's memory is not charged to gensim
-        for name, threads in plan:
-            out = Path(work) / f"{name}-{threads}"
+        for repeat, name, threads in rounds(plan, args.repeats):
+            out = Path(work) / f"{name}-{threads}-{repeat + 1}"
+            load = round(os.getloadavg()[0], 2)
             cmd = [sys.executable, __file__, "--child", name, "--corpus", str(corpus), "--threads", str(threads),
                    "--out", str(out), "--workdir", work]
             proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -504,18 +508,44 @@ def main(argv: list[str] | None = None) -> int | None:
             if proc.returncode or not line:
                 print(f"{name}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
                 continue
-            res = {"run": name, "threads": threads, **json.loads(line[0][7:])}
+            res = {"run": name, "threads": threads, "round": repeat + 1, "load_before": load,
+                   **json.loads(line[0][7:])}
             res["words_per_s"] = tokens * res.get("epoch_fraction", 1.0) * SETTINGS["epochs"] / res["train_s"]
             res["trained_words_per_s"] = (res["trained_words"] or float("nan")) / res["train_s"]
             results.append(res)
-            print(f"{name:18s} threads {threads}  vocab {res['vocab_s']:6.1f}s  train {res['train_s']:7.1f}s  "
+            print(f"{name:18s} threads {threads}  round {repeat + 1}  load {load:4.1f}  "
+                  f"vocab {res['vocab_s']:6.1f}s  train {res['train_s']:7.1f}s  "
                   f"{res['words_per_s'] / 1e3:7.0f}k corpus words/s  {res['trained_words_per_s'] / 1e3:6.0f}k "
                   f"trained words/s  RSS {res['rss_gb']:.2f} GB  anon {res.get('anon_gb', float('nan')):.2f} GB  "
                   f"analogy {100 * res['analogy']:.1f}%  "
                   f"WS353 {res['ws353']:.3f}", flush=True)
-    report(results, tokens, corpus, args.threads)
+    report(fastest_rounds(results, args.repeats), tokens, corpus, args.threads)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+def rounds(plan: list[tuple[str, int]], repeats: int) -> list[tuple[int, str, int]]:
+    """``(round, run, threads)`` in order: every run once a round, each round's order rotated by one, so that
+    no run always follows the same one (on a VM the memory another process just freed costs the next run
+    its first touch, and a host's slow minute falls on different runs)."""
+    return [(k, *plan[(k + i) % len(plan)]) for k in range(repeats) for i in range(len(plan))]
+
+
+def fastest_rounds(results: list[dict], repeats: int) -> list[dict]:
+    """Each (run, threads)'s fastest round (most corpus words per second); with more than one round, prints
+    each run's spread over the rounds first."""
+    best: dict[tuple[str, int], dict] = {}
+    for r in results:
+        key = (r["run"], r["threads"])
+        if key not in best or r["words_per_s"] > best[key]["words_per_s"]:
+            best[key] = r
+    if repeats > 1:
+        print(f"\nfastest of {repeats} rounds (rotated order); corpus words/s over the rounds:")
+        for (name, threads), r in best.items():
+            speeds = [x["words_per_s"] / 1e3 for x in results if (x["run"], x["threads"]) == (name, threads)]
+            print(f"  {name:18s} threads {threads}  best {max(speeds):7.0f}k  worst {min(speeds):7.0f}k  "
+                  f"({len(speeds)} rounds; best is round {r['round']})")
+    return list(best.values())
 
 
 def report(results: list[dict], tokens: int, corpus: Path, threads: int) -> None:
