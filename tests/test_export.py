@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from w2v import load
 from w2v.export import align, detect_format, export, main, read_word_index
-from w2v.outdir import load_model, save_model
+from w2v.outdir import save_model
 
 WORDS = ["the", "good", "bad", "movie", "Paris", "boring"]
 
@@ -22,7 +23,7 @@ def model_dir(tmp_path):
 
 
 def rows_of(model_dir):
-    m = load_model(model_dir)
+    m = load(model_dir)
     return {w: m.embeddings[i] for i, w in enumerate(m.words)}
 
 
@@ -66,7 +67,7 @@ def test_textvectorization_vocabulary(model_dir, tmp_path):
     tokens = read_word_index(path)
     assert tokens == ["", "[UNK]", "the", "bad", "unseen"]
     m, rep = align(model_dir, tokens, unknown="mean")
-    table = load_model(model_dir).embeddings
+    table = load(model_dir).embeddings
     assert np.all(m[0] == 0)
     np.testing.assert_allclose(m[1], table.mean(axis=0), rtol=1e-6)  # [UNK] gets the unknown row
     np.testing.assert_allclose(m[4], table.mean(axis=0), rtol=1e-6)
@@ -81,7 +82,7 @@ def test_w2v_vocab_layout_is_padding_unknown_then_lines(model_dir, tmp_path):
     assert read_word_index(path) == ["", "[UNK]", "bad", "movie", "xyz"]
     # a model's own vocab.txt gives its table shifted by two rows
     m, rep = align(model_dir, read_word_index(model_dir / "vocab.txt"))
-    assert np.array_equal(m[2:], load_model(model_dir).embeddings) and rep.misses == 0
+    assert np.array_equal(m[2:], load(model_dir).embeddings) and rep.misses == 0
 
 
 def test_keras_tokenizer_to_json_is_accepted(model_dir, tmp_path):

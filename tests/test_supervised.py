@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from oracles import numeric_grad
 
+from w2v import load
 from w2v.errors import W2VError
 from w2v.layers import Embedding, MeanPool
-from w2v.outdir import load_model, save_model
+from w2v.outdir import save_model
 from w2v.pooling import EmbeddingBag
 from w2v.supervised import (
     TextClassifier,
@@ -259,7 +260,7 @@ def test_cli_on_class_files_and_saved_embeddings(tmp_path):
     assert "classes: pos" in r.stdout and "test accuracy" in r.stdout
     acc = float(r.stdout.split("test accuracy ")[1].split()[0])
     assert acc > 0.9
-    model = load_model(tmp_path / "emb")
+    model = load(tmp_path / "emb")
     assert model.embeddings.shape[1] == 100 and "good" in model.words and "" not in model.words
     r = run_cli(pos, neg, "--lr", "0.05", "--quiet", "--freeze", "--optimizer", "sgd")
     assert r.returncode == 0 and float(r.stdout) > 0.0 and r.stderr == ""

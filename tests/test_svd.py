@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from w2v import load
 from w2v.errors import W2VError
-from w2v.outdir import load_model
 from w2v.ppmi import ppmi
 from w2v.svd import build, main, pca_embeddings, svd_embeddings, truncated_svd, weighted_vectors
 
@@ -93,7 +93,7 @@ def test_bad_dim():
 def test_build_separates_planted_groups(planted_corpus, tmp_path, method):
     path, groups = planted_corpus
     res = build(path, tmp_path / method, method=method, dim=4, window=3, min_count=1, progress=False)
-    model = load_model(tmp_path / method)
+    model = load(tmp_path / method)
     assert model.words == res.words and len(model.words) == 16
     assert model.config["method"] == method and len(model.config["singular_values"]) == 4
     e = model.embeddings / np.linalg.norm(model.embeddings, axis=1, keepdims=True)
@@ -109,7 +109,7 @@ def test_cli_writes_model_dir(planted_corpus, tmp_path):
     out = tmp_path / "m"
     main([str(path), "--out", str(out), "--dim", "3", "--min-count", "1", "--max-vocab", "12",
           "--sample", "--weighting", "harmonic", "--quiet"])
-    model = load_model(out)
+    model = load(out)
     assert model.embeddings.shape == (12, 3)
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["sample"] == 1e-3 and cfg["weighting"] == "harmonic" and cfg["max_vocab"] == 12
