@@ -164,3 +164,25 @@ def test_cli_bad_input_exits_2(tmp_path):
     assert r.returncode == 2
     assert "error:" in r.stderr and "file ends after 1 vectors" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "out.bin").exists()
+
+
+@pytest.mark.parametrize("kind", ["binary", "text", "glove"])
+def test_words_cut_inside_a_character_refused_then_read_with_replace(tmp_path, kind):
+    # word2vec C cuts long words at a byte count, sometimes inside a multi-byte character
+    cut = "日本".encode()[:4]  # 日 and the first byte of 本
+    vec = np.array([[0.5, -1.0], [2.0, 0.25]], dtype=np.float32)
+    if kind == "binary":
+        data = b"2 2\n" + b"".join(w + b" " + v.tobytes() + b"\n" for w, v in zip([b"ok", cut], vec))
+    else:
+        rows = b"".join(w + b" " + " ".join(f"{x:g}" for x in v).encode() + b"\n" for w, v in zip([b"ok", cut], vec))
+        data = (b"2 2\n" if kind == "text" else b"") + rows
+    path = tmp_path / f"cut.{kind}"
+    path.write_bytes(data)
+    with pytest.raises(W2VError, match="unicode_errors='replace'") as err:
+        formats.load(path)
+    assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
+    got = formats.load(path, unicode_errors="replace")
+    assert got.words == ["ok", "日\ufffd"]
+    np.testing.assert_array_equal(got.matrix, vec)
+    got.save(tmp_path / "model")
+    assert formats.load(tmp_path / "model").words == ["ok", "日\ufffd"]

@@ -141,7 +141,9 @@ def _decode(raw: bytes, encoding: str, errors: str, path: Path, where: str) -> s
         return raw.decode(encoding, errors)
     except UnicodeDecodeError:
         raise W2VError(
-            f"{path}, {where}: word is not valid {encoding}: {raw[:60]!r} (try unicode_errors='replace')"
+            f"{path}, {where}: word is not valid {encoding}: {raw[:60]!r} (not a vector file, or one whose words "
+            "were cut inside a character: w2v.load(path, unicode_errors='replace') reads it, and .save(DIR) makes "
+            "a model directory every w2v command takes)"
         ) from None
 
 
@@ -217,8 +219,9 @@ def _read_binary(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, li
     return matrix, list(index)
 
 
-def read_glove(path: PathLike, encoding: str = "utf-8") -> tuple[np.ndarray, list[str]]:
-    """Read a GloVe text file (``word v1 ... vdim`` lines, no header); dim comes from the first line.
+def read_glove(path: PathLike, encoding: str = "utf-8", unicode_errors: str = "strict") -> tuple[np.ndarray, list[str]]:
+    """Read a GloVe text file (``word v1 ... vdim`` lines, no header); dim comes from the first line
+    (``encoding``, ``unicode_errors``: as :func:`read_word2vec`).
 
     Words containing spaces (present in some Common Crawl GloVe files) are kept whole: the last
     ``dim`` fields of a line are the numbers.
@@ -234,7 +237,7 @@ def read_glove(path: PathLike, encoding: str = "utf-8") -> tuple[np.ndarray, lis
         raise _open_error(path) from None
     with fh:
         for lineno, line in enumerate(fh, 1):
-            parts = _decode(line, encoding, "strict", path, f"line {lineno}").rstrip().split(" ")
+            parts = _decode(line, encoding, unicode_errors, path, f"line {lineno}").rstrip().split(" ")
             if parts == [""]:
                 continue
             if dim is None:
@@ -332,7 +335,8 @@ def write_projector(directory: PathLike, vectors: Vectors, force: bool = False) 
     return directory
 
 
-def read_vector_file(path: PathLike, binary: bool | None = None, context: bool = False) -> Vectors:
+def read_vector_file(path: PathLike, binary: bool | None = None, context: bool = False,
+                     unicode_errors: str = "strict") -> Vectors:
     """Read a fastText ``.bin`` model (with its n-gram table, :mod:`w2v.fasttext_bin`), a word2vec
     text/binary file (first line ``V dim``; ``binary=None`` detects which; fastText's ``.vec`` is word2vec
     text) or, for any other first line, a GloVe text file. Use :func:`load`, which also takes model directories."""
@@ -344,19 +348,22 @@ def read_vector_file(path: PathLike, binary: bool | None = None, context: bool =
         first = fh.readline(4096)
     parts = first.split()
     if len(parts) == 2 and all(p.isdigit() for p in parts):
-        matrix, words = read_word2vec(path, binary=binary)
+        matrix, words = read_word2vec(path, binary=binary, unicode_errors=unicode_errors)
     else:
-        matrix, words = read_glove(path)
+        matrix, words = read_glove(path, unicode_errors=unicode_errors)
     return Vectors(matrix, words, info={"source": str(path)})
 
 
-def load(source, mmap: bool = False, context: bool = False, binary: bool | None = None) -> Vectors:
+def load(source, mmap: bool = False, context: bool = False, binary: bool | None = None,
+         unicode_errors: str = "strict") -> Vectors:
     """The one loader: a :class:`Vectors` from whatever holds a table.
 
     ``source`` is a :class:`Vectors` (returned as it is), a w2v model directory, a word2vec text or
     binary file (``binary=None`` detects which), a GloVe text file, or a ``(matrix, words)`` pair.
     ``mmap`` memory-maps a model directory's table; ``context`` also loads its ``context.npy`` (a fastText
-    ``.bin``'s output vectors).
+    ``.bin``'s output vectors). ``unicode_errors="replace"`` reads a word2vec or GloVe file whose words are not
+    all valid UTF-8 (word2vec C cuts long words at a byte count, sometimes inside a character), each bad
+    byte sequence becoming U+FFFD; the default refuses such a file.
     """
     if isinstance(source, Vectors):
         return source
@@ -377,7 +384,7 @@ def load(source, mmap: bool = False, context: bool = False, binary: bool | None 
         return vec
     if not path.exists():
         raise W2VError(f"no model directory or vector file at {path}")
-    return read_vector_file(path, binary=binary, context=context)
+    return read_vector_file(path, binary=binary, context=context, unicode_errors=unicode_errors)
 
 
 def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False) -> Vectors:
