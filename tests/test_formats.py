@@ -76,7 +76,15 @@ def test_binary_reader_accepts_mixed_newlines(tmp_path, table):
     np.testing.assert_array_equal(m, table)
 
 
-def test_malformed_text_files(tmp_path):
+@pytest.fixture(params=["python", "compiled"])
+def text_path(request, monkeypatch):
+    """Text tables read line by line in Python, or (as large files are) through w2v.text_kernels."""
+    monkeypatch.setattr(formats, "_COMPILED_BYTES", 0 if request.param == "compiled" else 1 << 62)
+    monkeypatch.setattr(formats, "_BLOCK_LINES", 3)  # small blocks: some parsed compiled, some line by line
+    return request.param
+
+
+def test_malformed_text_files(tmp_path, text_path):
     p = tmp_path / "bad.txt"
     cases = [
         ("3 2\na 1 2\nb 3 4\n", "line 4: file ends after 2 vectors"),
@@ -186,3 +194,84 @@ def test_words_cut_inside_a_character_refused_then_read_with_replace(tmp_path, k
     np.testing.assert_array_equal(got.matrix, vec)
     got.save(tmp_path / "model")
     assert formats.load(tmp_path / "model").words == ["ok", "日\ufffd"]
+
+
+def _number_strings(rng: np.random.Generator, n: int) -> list[str]:
+    """Numbers as tables write them, and odd ones: long mantissas, far exponents, bare signs and dots."""
+    odd = ["0", "-0", "0.0", "-0.0e5", "1.", ".5", "+.5", "1e", ".", "-", "e5", "1e+", "00012", "9007199254740993",
+           "9007199254740992", "1234567890123456789", "12345678901234567890", "1e22", "1e23", "1e-22", "1e-23",
+           "4e38", "1e-46", "nan", "-inf", "1_000", "0x10", "1.5\t", "١"]
+    out = []
+    for k in range(n):
+        x = float(rng.standard_normal() * 10.0 ** rng.integers(-30, 30))
+        kind = k % 7
+        if kind == 0:
+            out.append(f"{x:.6f}")
+        elif kind == 1:
+            out.append(f"{x:.{rng.integers(1, 10)}g}")
+        elif kind == 2:
+            out.append(f"{x:.{rng.integers(0, 12)}e}")
+        elif kind == 3:
+            out.append(repr(float(np.float32(x))))
+        elif kind == 4:
+            digits = "".join(rng.choice(list("0123456789"), size=rng.integers(1, 22)))
+            cut = int(rng.integers(0, len(digits) + 1))
+            out.append(f"{rng.choice(['', '-', '+'])}{digits[:cut]}.{digits[cut:]}e{rng.integers(-25, 25)}")
+        elif kind == 5:
+            out.append(f"{rng.uniform(-1, 1):.{rng.integers(1, 19)}f}")
+        else:
+            out.append(str(rng.choice(odd)))
+    return out
+
+
+def test_compiled_number_parser_is_exactly_float_or_declines():
+    from w2v.text_kernels import parse_lines
+
+    rng = np.random.default_rng(3)
+    parsed = 0
+    for s in _number_strings(rng, 20_000):
+        buf = np.frombuffer(f"w {s}\n".encode(), dtype=np.uint8)
+        out, end = np.zeros((1, 1), np.float32), np.zeros(1, np.int64)
+        if parse_lines(buf, 1, 1, out, end) != -1:
+            continue  # declined: the caller reads it with float()
+        parsed += 1
+        with np.errstate(over="ignore"):
+            assert out[0, 0].tobytes() == np.float32(float(s)).tobytes(), s  # bit for bit
+        assert end[0] == 1
+    assert parsed > 12_000  # the numbers tables hold are read compiled
+    for s in ["1.000000", "-0.218792", "1e-05", "0.0001234", "-1.245911", "3.14159265358979"]:
+        buf = np.frombuffer(f"w {s}\n".encode(), dtype=np.uint8)
+        assert parse_lines(buf, 1, 1, np.zeros((1, 1), np.float32), np.zeros(1, np.int64)) == -1, s
+
+
+@pytest.mark.parametrize("kind", ["word2vec", "glove"])
+def test_text_tables_read_the_same_compiled_or_not(tmp_path, monkeypatch, kind):
+    rng = np.random.default_rng(4)
+    with np.errstate(over="ignore"):  # odd numbers float() takes, finite in float32
+        odd = [x for x in _number_strings(rng, 3_000) if formats._is_number(x) and "\t" not in x
+               and np.isfinite(np.float32(float(x)))]
+    dim, n = 3, 1_000
+    numbers = [f"{x:.6f}" for x in rng.standard_normal(n * dim)]
+    for k in range(0, n * dim, 151):  # an odd number in about one line of fifty
+        numbers[k] = odd[k % len(odd)]
+    words = [f"w x{i}" if i % 97 == 5 else f"w{i}" for i in range(n)]  # GloVe words with a space
+    if kind == "word2vec":
+        words = [w.replace(" ", "_") for w in words]
+    lines = [f"{w} {' '.join(numbers[i * dim:(i + 1) * dim])}" for i, w in enumerate(words)]
+    header = f"{len(lines)} {dim}\r\n" if kind == "word2vec" else ""
+    path = tmp_path / "t.txt"
+    path.write_text(header + "\r\n".join(lines) + "\r\n", encoding="utf-8")
+    read = (lambda: read_word2vec(path, binary=False)) if kind == "word2vec" else (lambda: read_glove(path))
+    from w2v import text_kernels
+
+    blocks = []  # the compiled parser's answer for each block it was given
+    real = text_kernels.parse_lines
+    monkeypatch.setattr(text_kernels, "parse_lines", lambda *a: blocks.append(real(*a)) or blocks[-1])
+    got = {}
+    for mode, limit in (("python", 1 << 62), ("compiled", 0)):
+        monkeypatch.setattr(formats, "_COMPILED_BYTES", limit)
+        monkeypatch.setattr(formats, "_BLOCK_LINES", 16)
+        matrix, names = read()
+        got[mode] = (matrix.tobytes(), names)
+    assert got["python"] == got["compiled"] and len(got["python"][1]) == len(lines)
+    assert blocks.count(-1) >= 5 and len(blocks) - blocks.count(-1) >= 5  # both paths taken

@@ -18,6 +18,8 @@ Embedding Projector loads (:func:`write_projector`).
 from __future__ import annotations
 
 import argparse
+import codecs
+import itertools
 import json
 import mmap
 import os
@@ -36,6 +38,9 @@ from .vectors import Vectors
 
 PathLike = str | os.PathLike
 _MAX_WORD_BYTES = 1 << 16  # a longer "word" in a binary file means the file is damaged
+_BLOCK_LINES = 4096  # text rows parsed at a time
+_COMPILED_BYTES = 16 << 20  # text tables from this size parse their numbers in compiled code (w2v.text_kernels)
+_ASCII_COMPATIBLE = {"utf-8", "ascii", "iso8859-1", "iso8859-15", "cp1252"}  # a space byte is a space
 
 
 def _open_error(path: Path) -> W2VError:
@@ -147,28 +152,61 @@ def _decode(raw: bytes, encoding: str, errors: str, path: Path, where: str) -> s
         ) from None
 
 
+def _fast_rows(lines: list[bytes], dim: int | None, encoding: str) -> tuple[list[bytes], np.ndarray] | None:
+    """The words (undecoded) and float32 rows of ``lines`` when every one is ``word v1 ... vdim`` with single
+    spaces and plain decimal numbers, parsed in compiled code exactly as ``float()`` would
+    (:mod:`w2v.text_kernels`); ``None`` otherwise, and the caller's line-by-line reader, which says what is
+    wrong where (or reads the odd line: a word with spaces, ``nan``, a 20-digit number), takes the block."""
+    if dim is None or codecs.lookup(encoding).name not in _ASCII_COMPATIBLE:
+        return None
+    raw = b"".join(lines)
+    if not raw.endswith(b"\n"):
+        raw += b"\n"
+    rows = np.empty((len(lines), dim), dtype=np.float32)
+    ends = np.empty(len(lines), dtype=np.int64)
+    from . import text_kernels  # numba: only for files large enough to pay for it
+
+    if text_kernels.parse_lines(np.frombuffer(raw, dtype=np.uint8), len(lines), dim, rows, ends) != -1:
+        return None
+    starts = [0, *(len(line) for line in lines[:-1])]
+    words, at = [], 0
+    for line_len, end in zip(starts, ends.tolist()):
+        at += line_len
+        words.append(raw[at:end])
+    return words, rows
+
+
 def _read_text(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, list[str]]:
     with open(path, "rb") as fh:
         n, dim = _parse_header(fh.readline(), path)
         _check_declared(n, dim, os.fstat(fh.fileno()).st_size, 2, path)
         matrix = np.empty((n, dim), dtype=np.float32)
         index: dict[str, int] = {}
-        lineno = 1
-        for i in range(n):
-            line = fh.readline()
-            lineno += 1
-            if not line:
-                raise W2VError(f"{path}, line {lineno}: file ends after {i} vectors but the header promises {n}")
-            parts = _decode(line, encoding, errors, path, f"line {lineno}").rstrip().split(" ")
-            if len(parts) != dim + 1:
-                raise W2VError(
-                    f"{path}, line {lineno}: expected a word and {dim} numbers, found {len(parts) - 1} numbers"
-                )
-            _add_word(index, parts[0], f"line {lineno}", path)
-            try:
-                matrix[i] = [float(x) for x in parts[1:]]
-            except ValueError as exc:
-                raise W2VError(f"{path}, line {lineno}: bad number for {parts[0]!r}: {exc}") from None
+        compiled = os.fstat(fh.fileno()).st_size >= _COMPILED_BYTES
+        for i0 in range(0, n, _BLOCK_LINES):
+            lines = [fh.readline() for _ in range(min(_BLOCK_LINES, n - i0))]
+            fast = _fast_rows(lines, dim, encoding) if compiled and all(lines) else None
+            if fast is not None:
+                for j, raw in enumerate(fast[0]):
+                    where = f"line {i0 + j + 2}"
+                    _add_word(index, _decode(raw, encoding, errors, path, where), where, path)
+                matrix[i0:i0 + len(lines)] = fast[1]
+                continue
+            for j, line in enumerate(lines):  # line by line: what is wrong, and where
+                i, lineno = i0 + j, i0 + j + 2
+                if not line:
+                    raise W2VError(f"{path}, line {lineno}: file ends after {i} vectors but the header promises {n}")
+                parts = _decode(line, encoding, errors, path, f"line {lineno}").rstrip().split(" ")
+                if len(parts) != dim + 1:
+                    raise W2VError(
+                        f"{path}, line {lineno}: expected a word and {dim} numbers, found {len(parts) - 1} numbers"
+                    )
+                _add_word(index, parts[0], f"line {lineno}", path)
+                try:
+                    matrix[i] = [float(x) for x in parts[1:]]
+                except ValueError as exc:
+                    raise W2VError(f"{path}, line {lineno}: bad number for {parts[0]!r}: {exc}") from None
+        lineno = n + 1
         for line in fh:
             lineno += 1
             if line.strip():
@@ -228,7 +266,7 @@ def read_glove(path: PathLike, encoding: str = "utf-8", unicode_errors: str = "s
     """
     path = Path(path)
     check_regular(path, "a GloVe file")
-    rows: list[list[float]] = []
+    blocks: list[np.ndarray] = []
     index: dict[str, int] = {}
     dim = None
     try:
@@ -236,32 +274,49 @@ def read_glove(path: PathLike, encoding: str = "utf-8", unicode_errors: str = "s
     except OSError:
         raise _open_error(path) from None
     with fh:
-        for lineno, line in enumerate(fh, 1):
-            parts = _decode(line, encoding, unicode_errors, path, f"line {lineno}").rstrip().split(" ")
-            if parts == [""]:
+        lineno = 0
+        compiled = os.fstat(fh.fileno()).st_size >= _COMPILED_BYTES
+        while lines := list(itertools.islice(fh, _BLOCK_LINES)):
+            fast = _fast_rows(lines, dim, encoding) if compiled else None
+            if fast is not None:
+                for j, raw in enumerate(fast[0]):
+                    where = f"line {lineno + j + 1}"
+                    _add_word(index, _decode(raw, encoding, unicode_errors, path, where), where, path)
+                blocks.append(fast[1])
+                lineno += len(lines)
                 continue
-            if dim is None:
-                if len(parts) == 2 and all(p.isdigit() for p in parts):
-                    raise W2VError(f"{path}, line {lineno}: {line.strip()[:40]!r} is a word2vec header 'VOCAB_SIZE "
-                                   "DIM', not a GloVe row; read the file as word2vec text (read_word2vec)")
-                dim = len(parts) - 1
-                if dim < 1:
-                    raise W2VError(f"{path}, line {lineno}: expected 'word v1 ... vdim', got {line[:80]!r}")
-            if len(parts) < dim + 1:
-                raise W2VError(f"{path}, line {lineno}: expected a word and {dim} numbers, found {len(parts) - 1}")
-            if len(parts) > dim + 1 and any(_is_number(x) for x in parts[1:-dim]):
-                raise W2VError(f"{path}, line {lineno}: {len(parts) - 1} numbers where line 1 has {dim} "
-                               f"(the word would be {' '.join(parts[:-dim])[:60]!r}); a damaged row, or a header "
-                               "line before the vectors?")
-            word = " ".join(parts[:-dim])
-            try:
-                rows.append([float(x) for x in parts[-dim:]])
-            except ValueError as exc:
-                raise W2VError(f"{path}, line {lineno}: bad number for {word!r}: {exc}") from None
-            _add_word(index, word, f"line {lineno}", path)
+            rows: list[list[float]] = []
+            for line in lines:  # line by line: blank lines, words with spaces, and what is wrong where
+                lineno += 1
+                parts = _decode(line, encoding, unicode_errors, path, f"line {lineno}").rstrip().split(" ")
+                if parts == [""]:
+                    continue
+                if dim is None:
+                    if len(parts) == 2 and all(p.isdigit() for p in parts):
+                        raise W2VError(f"{path}, line {lineno}: {line.strip()[:40]!r} is a word2vec header "
+                                       "'VOCAB_SIZE DIM', not a GloVe row; read the file as word2vec text "
+                                       "(read_word2vec)")
+                    dim = len(parts) - 1
+                    if dim < 1:
+                        raise W2VError(f"{path}, line {lineno}: expected 'word v1 ... vdim', got {line[:80]!r}")
+                if len(parts) < dim + 1:
+                    raise W2VError(f"{path}, line {lineno}: expected a word and {dim} numbers, found "
+                                   f"{len(parts) - 1}")
+                if len(parts) > dim + 1 and any(_is_number(x) for x in parts[1:-dim]):
+                    raise W2VError(f"{path}, line {lineno}: {len(parts) - 1} numbers where line 1 has {dim} "
+                                   f"(the word would be {' '.join(parts[:-dim])[:60]!r}); a damaged row, or a "
+                                   "header line before the vectors?")
+                word = " ".join(parts[:-dim])
+                try:
+                    rows.append([float(x) for x in parts[-dim:]])
+                except ValueError as exc:
+                    raise W2VError(f"{path}, line {lineno}: bad number for {word!r}: {exc}") from None
+                _add_word(index, word, f"line {lineno}", path)
+            if rows:
+                blocks.append(np.array(rows, dtype=np.float32).reshape(-1, dim))
     if dim is None:
         raise W2VError(f"{path}: empty file, expected 'word v1 ... vdim' lines")
-    matrix, words = np.array(rows, dtype=np.float32).reshape(-1, dim), list(index)
+    matrix, words = np.concatenate(blocks) if blocks else np.empty((0, dim), np.float32), list(index)
     check_finite_rows(matrix, words, str(path))
     return matrix, words
 
