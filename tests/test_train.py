@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import w2v
-from w2v.outdir import load_model
+from w2v import load
 
 SMALL = dict(dim=16, epochs=5, min_count=1, sample=0, seed=3, threads=1, window=3, negative=5)
 
@@ -46,7 +46,7 @@ def test_output_directory(planted_corpus, tmp_path):
     path, _ = planted_corpus
     out = tmp_path / "model"
     result = w2v.train_embeddings(path, out=out, progress=False, save_context=True, **SMALL)
-    model = load_model(out, context=True)
+    model = load(out, context=True)
     assert model.embeddings.dtype == np.float32 and model.embeddings.shape == (16, 16)
     np.testing.assert_array_equal(model.embeddings, result.embeddings)
     np.testing.assert_array_equal(model.context, result.context)
