@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "w2v"
 LAYERS = [
     {"errors"},
     {"safety"},
-    {"outdir", "kernels", "count_kernels", "phrase_kernels", "text_kernels"},
+    {"outdir", "kernels", "count_kernels", "phrase_kernels", "format_kernels"},
     {"subword_kernels"},
     {"subwords"},
     {"cli", "tokenize"},

@@ -16,6 +16,14 @@ from w2v.vectors import Vectors
 WORDS = ["the", "of", "naïve", "x-ray", "日本", "a1"]
 
 
+@pytest.fixture(params=["python", "compiled"])
+def reader(request, monkeypatch):
+    """Tables read entry by entry in Python, or (as large files are) through w2v.format_kernels."""
+    monkeypatch.setattr(formats, "_COMPILED_BYTES", 0 if request.param == "compiled" else 1 << 62)
+    monkeypatch.setattr(formats, "_BLOCK_LINES", 3)  # small blocks: some parsed compiled, some line by line
+    return request.param
+
+
 @pytest.fixture
 def table():
     rng = np.random.default_rng(0)
@@ -32,7 +40,7 @@ def gensim_kv(matrix, words):
 
 
 @pytest.mark.parametrize("binary", [False, True])
-def test_bytes_equal_gensim_and_round_trip(tmp_path, table, binary):
+def test_bytes_equal_gensim_and_round_trip(tmp_path, table, binary, reader):
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     write_word2vec(ours, table, WORDS, binary=binary)
     gensim_kv(table, WORDS).save_word2vec_format(str(theirs), binary=binary)
@@ -43,7 +51,7 @@ def test_bytes_equal_gensim_and_round_trip(tmp_path, table, binary):
 
 
 @pytest.mark.parametrize("binary", [False, True])
-def test_c_style_layout_and_gensim_reads_it(tmp_path, table, binary):
+def test_c_style_layout_and_gensim_reads_it(tmp_path, table, binary, reader):
     path = tmp_path / "c"
     write_word2vec(path, table, WORDS, binary=binary, c_style=True)
     data = path.read_bytes()
@@ -64,7 +72,7 @@ def test_c_style_layout_and_gensim_reads_it(tmp_path, table, binary):
     np.testing.assert_allclose(kv.vectors, m, atol=0)
 
 
-def test_binary_reader_accepts_mixed_newlines(tmp_path, table):
+def test_binary_reader_accepts_mixed_newlines(tmp_path, table, reader):
     body = b"".join(
         w.encode() + b" " + row.astype("<f4").tobytes() + (b"\n" if i % 2 else b"") for i, (w, row) in
         enumerate(zip(WORDS, table))
@@ -76,15 +84,7 @@ def test_binary_reader_accepts_mixed_newlines(tmp_path, table):
     np.testing.assert_array_equal(m, table)
 
 
-@pytest.fixture(params=["python", "compiled"])
-def text_path(request, monkeypatch):
-    """Text tables read line by line in Python, or (as large files are) through w2v.text_kernels."""
-    monkeypatch.setattr(formats, "_COMPILED_BYTES", 0 if request.param == "compiled" else 1 << 62)
-    monkeypatch.setattr(formats, "_BLOCK_LINES", 3)  # small blocks: some parsed compiled, some line by line
-    return request.param
-
-
-def test_malformed_text_files(tmp_path, text_path):
+def test_malformed_text_files(tmp_path, reader):
     p = tmp_path / "bad.txt"
     cases = [
         ("3 2\na 1 2\nb 3 4\n", "line 4: file ends after 2 vectors"),
@@ -100,7 +100,7 @@ def test_malformed_text_files(tmp_path, text_path):
             read_word2vec(p, binary=False)
 
 
-def test_malformed_binary_files(tmp_path, table):
+def test_malformed_binary_files(tmp_path, table, reader):
     good = tmp_path / "good.bin"
     write_word2vec(good, table, WORDS, binary=True)
     data = good.read_bytes()
@@ -225,7 +225,7 @@ def _number_strings(rng: np.random.Generator, n: int) -> list[str]:
 
 
 def test_compiled_number_parser_is_exactly_float_or_declines():
-    from w2v.text_kernels import parse_lines
+    from w2v.format_kernels import parse_lines
 
     rng = np.random.default_rng(3)
     parsed = 0
@@ -262,11 +262,11 @@ def test_text_tables_read_the_same_compiled_or_not(tmp_path, monkeypatch, kind):
     path = tmp_path / "t.txt"
     path.write_text(header + "\r\n".join(lines) + "\r\n", encoding="utf-8")
     read = (lambda: read_word2vec(path, binary=False)) if kind == "word2vec" else (lambda: read_glove(path))
-    from w2v import text_kernels
+    from w2v import format_kernels
 
     blocks = []  # the compiled parser's answer for each block it was given
-    real = text_kernels.parse_lines
-    monkeypatch.setattr(text_kernels, "parse_lines", lambda *a: blocks.append(real(*a)) or blocks[-1])
+    real = format_kernels.parse_lines
+    monkeypatch.setattr(format_kernels, "parse_lines", lambda *a: blocks.append(real(*a)) or blocks[-1])
     got = {}
     for mode, limit in (("python", 1 << 62), ("compiled", 0)):
         monkeypatch.setattr(formats, "_COMPILED_BYTES", limit)
@@ -275,3 +275,22 @@ def test_text_tables_read_the_same_compiled_or_not(tmp_path, monkeypatch, kind):
         got[mode] = (matrix.tobytes(), names)
     assert got["python"] == got["compiled"] and len(got["python"][1]) == len(lines)
     assert blocks.count(-1) >= 5 and len(blocks) - blocks.count(-1) >= 5  # both paths taken
+
+
+@pytest.mark.parametrize("c_style", [False, True])
+def test_binary_tables_scanned_compiled_read_the_same(tmp_path, monkeypatch, c_style):
+    from w2v import format_kernels
+
+    rng = np.random.default_rng(6)
+    words = [f"w{i}" if i % 5 else f"日本{i}" for i in range(500)]
+    matrix = rng.standard_normal((len(words), 9)).astype(np.float32)
+    path = tmp_path / "t.bin"
+    write_word2vec(path, matrix, words, binary=True, c_style=c_style)
+    scans = []
+    real = format_kernels.scan_binary
+    monkeypatch.setattr(format_kernels, "scan_binary", lambda *a: scans.append(real(*a)) or scans[-1])
+    monkeypatch.setattr(formats, "_COMPILED_BYTES", 0)
+    got, names = read_word2vec(path)
+    assert scans and scans[0][0] == len(words) and scans[0][1] == path.stat().st_size - c_style  # all, in one scan
+    np.testing.assert_array_equal(got, matrix)
+    assert names == words

@@ -39,7 +39,7 @@ from .vectors import Vectors
 PathLike = str | os.PathLike
 _MAX_WORD_BYTES = 1 << 16  # a longer "word" in a binary file means the file is damaged
 _BLOCK_LINES = 4096  # text rows parsed at a time
-_COMPILED_BYTES = 16 << 20  # text tables from this size parse their numbers in compiled code (w2v.text_kernels)
+_COMPILED_BYTES = 16 << 20  # text tables from this size parse their numbers in compiled code (w2v.format_kernels)
 _ASCII_COMPATIBLE = {"utf-8", "ascii", "iso8859-1", "iso8859-15", "cp1252"}  # a space byte is a space
 
 
@@ -155,7 +155,7 @@ def _decode(raw: bytes, encoding: str, errors: str, path: Path, where: str) -> s
 def _fast_rows(lines: list[bytes], dim: int | None, encoding: str) -> tuple[list[bytes], np.ndarray] | None:
     """The words (undecoded) and float32 rows of ``lines`` when every one is ``word v1 ... vdim`` with single
     spaces and plain decimal numbers, parsed in compiled code exactly as ``float()`` would
-    (:mod:`w2v.text_kernels`); ``None`` otherwise, and the caller's line-by-line reader, which says what is
+    (:mod:`w2v.format_kernels`); ``None`` otherwise, and the caller's line-by-line reader, which says what is
     wrong where (or reads the odd line: a word with spaces, ``nan``, a 20-digit number), takes the block."""
     if dim is None or codecs.lookup(encoding).name not in _ASCII_COMPATIBLE:
         return None
@@ -164,9 +164,9 @@ def _fast_rows(lines: list[bytes], dim: int | None, encoding: str) -> tuple[list
         raw += b"\n"
     rows = np.empty((len(lines), dim), dtype=np.float32)
     ends = np.empty(len(lines), dtype=np.int64)
-    from . import text_kernels  # numba: only for files large enough to pay for it
+    from . import format_kernels  # numba: only for files large enough to pay for it
 
-    if text_kernels.parse_lines(np.frombuffer(raw, dtype=np.uint8), len(lines), dim, rows, ends) != -1:
+    if format_kernels.parse_lines(np.frombuffer(raw, dtype=np.uint8), len(lines), dim, rows, ends) != -1:
         return None
     starts = [0, *(len(line) for line in lines[:-1])]
     words, at = [], 0
@@ -228,8 +228,10 @@ def _read_binary(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, li
             nbytes = 4 * dim
             matrix = np.empty((n, dim), dtype=np.float32)
             index: dict[str, int] = {}
-            pos = eol + 1
-            for i in range(n):
+            pos, first = eol + 1, 0
+            if size >= _COMPILED_BYTES and sys.byteorder == "little":
+                first, pos = _scan_binary(mm, pos, n, dim, matrix, index, path, encoding, errors)
+            for i in range(first, n):  # entry by entry (a small file, or from where the scan stopped: what is wrong)
                 while pos < size and mm[pos] == 0x0A:  # word2vec C ends each entry with "\n"
                     pos += 1
                 space = mm.find(b" ", pos, pos + _MAX_WORD_BYTES)
@@ -255,6 +257,26 @@ def _read_binary(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, li
                     " (wrong count in the header, or not a binary file?)"
                 )
     return matrix, list(index)
+
+
+def _scan_binary(mm: mmap.mmap, pos: int, n: int, dim: int, matrix: np.ndarray, index: dict[str, int], path: Path,
+                 encoding: str, errors: str) -> tuple[int, int]:
+    """Read the entries of a word2vec binary file from byte ``pos`` with :mod:`w2v.format_kernels` (the words
+    decoded and indexed here, in order, so errors come as the entry-by-entry reader would raise them) until the
+    first one that is not whole; returns ``(entries read, byte after them)``."""
+    from . import format_kernels  # numba: only for files large enough to pay for it
+
+    buf = np.frombuffer(mm, dtype=np.uint8)
+    try:
+        starts, ends = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        found, pos = format_kernels.scan_binary(buf, pos, n, dim, _MAX_WORD_BYTES, starts, ends)
+        for start, end in zip(starts[:found].tolist(), ends[:found].tolist()):
+            where = f"byte offset {start}"
+            _add_word(index, _decode(mm[start:end], encoding, errors, path, where), where, path)
+        format_kernels.gather_rows(buf, ends, found, matrix.view(np.uint8))
+    finally:
+        del buf  # the mmap cannot close while an array holds its buffer
+    return found, pos
 
 
 def read_glove(path: PathLike, encoding: str = "utf-8", unicode_errors: str = "strict") -> tuple[np.ndarray, list[str]]:

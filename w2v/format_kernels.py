@@ -1,4 +1,5 @@
-"""Compiled parsing of the numbers in word2vec / GloVe text rows (numba), for :mod:`w2v.formats`.
+"""Compiled scanning of word2vec binary files and parsing of word2vec / GloVe text rows (numba), for
+:mod:`w2v.formats`.
 
 Python's ``float()`` was ~90 % of the time of reading a text table (a 2M x 300 fastText ``.vec`` or GloVe
 file is 600M numbers). :func:`parse_lines` reads the plain decimal numbers such files hold and gives
@@ -7,6 +8,10 @@ that one correctly rounded IEEE operation (at most 19 significant digits whose v
 times or divided by a power of ten up to 10**22, both exact doubles). Anything else (more digits,
 larger exponents, ``nan``, ``inf``, ``1_000``, tabs) makes the call report the row, and the caller reads
 that block with ``float()`` as before, so every file reads exactly as it did.
+
+:func:`scan_binary` finds the entries of a word2vec binary file (word, space, ``4 * dim`` bytes, an optional
+newline) and :func:`gather_rows` copies their vectors into the table; a Python loop per entry had been ~70 %
+of reading one.
 
 Sees only numpy arrays and scalars; imports nothing of w2v.
 """
@@ -116,3 +121,38 @@ def parse_lines(buf, n, dim, out, word_end):
             return i
         pos += 1
     return -1
+
+
+@njit(nogil=True, cache=True)
+def scan_binary(buf, pos, n, dim, max_word, word_start, word_end):
+    """Walk ``n`` word2vec binary entries of ``buf`` (uint8) from byte ``pos``: newlines before an entry are
+    skipped, the word runs to the first space (found within ``max_word`` bytes), ``4 * dim`` bytes of vector
+    follow. Fills ``word_start``/``word_end``; returns ``(entries found, byte after the last)``, or stops at the
+    first entry with no space in reach or too few bytes left and returns ``(its index, its start)`` (the
+    caller's entry-by-entry reader then says what is wrong)."""
+    size = buf.shape[0]
+    nbytes = 4 * dim
+    for i in range(n):
+        while pos < size and buf[pos] == _NEWLINE:
+            pos += 1
+        start = pos
+        limit = min(size, pos + max_word)
+        while pos < limit and buf[pos] != _SPACE:
+            pos += 1
+        if pos >= limit or pos + 1 + nbytes > size:
+            return i, start
+        word_start[i] = start
+        word_end[i] = pos
+        pos += 1 + nbytes
+    return n, pos
+
+
+@njit(nogil=True, cache=True)
+def gather_rows(buf, word_end, n, out):
+    """Copy the vector bytes after each of the first ``n`` words (``word_end[i] + 1`` onward) into row ``i`` of
+    ``out`` (uint8, ``(rows, 4 * dim)``: the float32 table's bytes, little-endian as the file's)."""
+    width = out.shape[1]
+    for i in range(n):
+        off = word_end[i] + 1
+        for b in range(width):
+            out[i, b] = buf[off + b]
