@@ -194,6 +194,13 @@ def test_words_cut_inside_a_character_refused_then_read_with_replace(tmp_path, k
     np.testing.assert_array_equal(got.matrix, vec)
     got.save(tmp_path / "model")
     assert formats.load(tmp_path / "model").words == ["ok", "日\ufffd"]
+    if kind == "binary":  # the converter's way to the same model directory
+        cmd = [sys.executable, "-m", "w2v.formats", str(path), "--out", str(tmp_path / "cli"), "--quiet"]
+        refused = subprocess.run(cmd, capture_output=True, text=True)
+        assert refused.returncode == 2 and "--unicode-errors replace" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and not (tmp_path / "cli").exists()
+        subprocess.run([*cmd, "--unicode-errors", "replace"], check=True)
+        assert formats.load(tmp_path / "cli").words == ["ok", "日\ufffd"]
 
 
 def _number_strings(rng: np.random.Generator, n: int) -> list[str]:

@@ -147,8 +147,8 @@ def _decode(raw: bytes, encoding: str, errors: str, path: Path, where: str) -> s
     except UnicodeDecodeError:
         raise W2VError(
             f"{path}, {where}: word is not valid {encoding}: {raw[:60]!r} (not a vector file, or one whose words "
-            "were cut inside a character: w2v.load(path, unicode_errors='replace') reads it, and .save(DIR) makes "
-            "a model directory every w2v command takes)"
+            "were cut inside a character: `python -m w2v.formats FILE --out DIR --unicode-errors replace` makes a "
+            "model directory of it that every w2v command takes; w2v.load(path, unicode_errors='replace') reads it)"
         ) from None
 
 
@@ -507,10 +507,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "projector: a directory of TensorFlow Embedding Projector files (tensors.tsv, metadata.tsv)")
     p.add_argument("--c-style", action="store_true",
                    help="write exactly like word2vec C (newline after binary entries, '%%lf ' text values)")
+    p.add_argument("--unicode-errors", choices=["strict", "replace"], default="strict",
+                   help="words that are not valid UTF-8 (word2vec C cuts long words at a byte count, sometimes "
+                   "inside a character): refuse the file (strict), or read each bad byte sequence as U+FFFD "
+                   "(replace)")
     add_quiet(p, "print nothing on success")
     p.add_argument("--force", action="store_true",
                    help="write a model into --out even if it is a non-empty directory that is not a w2v model")
     return p
+
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
@@ -531,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         if dst.is_dir():
             raise W2VError(f"--out {dst} is a directory; give a file name for --to {fmt}")
         probe_writable(dst.parent, "--out")
-    vec = load(args.model)
+    vec = load(args.model, unicode_errors=args.unicode_errors)
     save_vectors(vec, dst, fmt, c_style=args.c_style, force=args.force)
     if not args.quiet:
         print(f"wrote {len(vec)} vectors x {vec.dim} dims to {dst} ({fmt})", file=sys.stderr)
