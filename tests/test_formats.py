@@ -301,3 +301,29 @@ def test_binary_tables_scanned_compiled_read_the_same(tmp_path, monkeypatch, c_s
     assert scans and scans[0][0] == len(words) and scans[0][1] == path.stat().st_size - c_style  # all, in one scan
     np.testing.assert_array_equal(got, matrix)
     assert names == words
+
+
+@pytest.mark.parametrize("compression", ["gz", "bz2", "xz"])
+def test_compressed_tables_read_through(tmp_path, table, reader, compression):
+    import bz2
+    import gzip
+    import lzma
+
+    compress = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[compression]
+    write_word2vec(tmp_path / "t.bin", table, WORDS, binary=True)
+    write_word2vec(tmp_path / "t.txt", table, WORDS, binary=False)
+    (tmp_path / "t.glove").write_text("".join(line + "\n" for line in
+                                              (tmp_path / "t.txt").read_text(encoding="utf-8").splitlines()[1:]),
+                                      encoding="utf-8")
+    for name in ("t.bin", "t.txt", "t.glove"):
+        packed = tmp_path / f"{name}.{compression}"
+        packed.write_bytes(compress((tmp_path / name).read_bytes()))
+        got = formats.load(packed)
+        plain = formats.load(tmp_path / name)
+        np.testing.assert_array_equal(got.matrix, plain.matrix)
+        assert got.words == plain.words == WORDS
+        damaged = tmp_path / f"damaged-{name}.{compression}"
+        damaged.write_bytes(packed.read_bytes()[:-12])  # cut short: the stream ends early
+        with pytest.raises(W2VError, match="cannot decompress|file ends|truncated|expected") as err:
+            formats.load(damaged)
+        assert "\n" not in str(err.value)

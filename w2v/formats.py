@@ -18,14 +18,19 @@ Embedding Projector loads (:func:`write_projector`).
 from __future__ import annotations
 
 import argparse
+import bz2
 import codecs
+import gzip
 import itertools
 import json
+import lzma
 import mmap
 import os
 import sys
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -41,6 +46,33 @@ _MAX_WORD_BYTES = 1 << 16  # a longer "word" in a binary file means the file is 
 _BLOCK_LINES = 4096  # text rows parsed at a time
 _COMPILED_BYTES = 16 << 20  # text tables from this size parse their numbers in compiled code (w2v.format_kernels)
 _ASCII_COMPATIBLE = {"utf-8", "ascii", "iso8859-1", "iso8859-15", "cp1252"}  # a space byte is a space
+
+
+#: Compressed tables (GoogleNews-vectors-negative300.bin.gz, fastText's cc.*.vec.gz), known by their first bytes.
+_COMPRESSED = {b"\x1f\x8b": ("gzip", gzip.open), b"BZh": ("bzip2", bz2.open), b"\xfd7zXZ\x00": ("xz", lzma.open)}
+_DECOMPRESS_ERRORS = (EOFError, OSError, lzma.LZMAError, zlib.error)
+
+
+def _compression(path: Path) -> tuple[str, Callable] | None:
+    """``(name, opener)`` when ``path`` is gzip-, bzip2- or xz-compressed (by its magic bytes), else ``None``."""
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+    except OSError:
+        return None  # the reader says what is wrong
+    return next((kind for prefix, kind in _COMPRESSED.items() if magic.startswith(prefix)), None)
+
+
+def _open_table(path: Path) -> BinaryIO:
+    """``path`` opened for reading bytes, decompressed on the fly when it is compressed."""
+    kind = _compression(path)
+    return kind[1](path, "rb") if kind else open(path, "rb")
+
+
+def _damaged(path: Path, exc: BaseException) -> W2VError:
+    kind = _compression(path)
+    return W2VError(f"{path}: cannot decompress ({kind[0] if kind else 'compressed'} file damaged or truncated): "
+                    f"{exc}")
 
 
 def _open_error(path: Path) -> W2VError:
@@ -65,10 +97,12 @@ def _parse_header(line: bytes, path: Path) -> tuple[int, int]:
     return n, dim
 
 
-def _check_declared(n: int, dim: int, size: int, per_value: int, path: Path) -> None:
-    """Refuse a header whose promise the file cannot hold, before allocating ``n x dim`` floats."""
+def _check_declared(n: int, dim: int, size: int | None, per_value: int, path: Path) -> None:
+    """Refuse a header whose promise the file cannot hold (``size``: its bytes; ``None`` for a compressed file,
+    which only the memory check applies to), before allocating ``n x dim`` floats."""
     least = n * (per_value * dim + 2)  # a word of at least one byte and a separator, and the values
-    if least > size and n * dim * 4 > 4 * size + (1 << 26):  # small shortfalls get the reader's exact message
+    # small shortfalls get the reader's exact message
+    if size is not None and least > size and n * dim * 4 > 4 * size + (1 << 26):
         raise W2VError(f"{path}, line 1: the header promises {n:,} vectors of {dim:,} values (at least {least:,} "
                        f"bytes) but the file has {size:,} bytes; damaged header or not a word2vec file")
     check_memory(n * dim * 4, f"{n:,} x {dim:,} float32 vectors from {path}")
@@ -91,11 +125,13 @@ def is_binary_word2vec(path: PathLike) -> bool:
     """Guess whether a word2vec file (with header) is binary, from its first entry."""
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
+        with _open_table(path) as fh:
             header = fh.readline()
             sample = fh.read(_MAX_WORD_BYTES)
-    except OSError:
+    except (FileNotFoundError, IsADirectoryError):
         raise _open_error(path) from None
+    except _DECOMPRESS_ERRORS as exc:
+        raise _damaged(path, exc) from None
     _, dim = _parse_header(header, path)
     return _looks_binary(sample, dim)
 
@@ -108,7 +144,7 @@ def read_word2vec(
     Parameters
     ----------
     path : path
-        The file.
+        The file; gzip-, bzip2- or xz-compressed files (known by their first bytes) are read through.
     binary : bool, optional
         Format; ``None`` detects it from the first entry.
     encoding, unicode_errors : str
@@ -129,6 +165,10 @@ def read_word2vec(
         matrix, words = reader(path, encoding, unicode_errors)
     except (FileNotFoundError, IsADirectoryError):
         raise _open_error(path) from None
+    except _DECOMPRESS_ERRORS as exc:
+        if _compression(path) is None:
+            raise
+        raise _damaged(path, exc) from None
     check_finite_rows(matrix, words, str(path))
     return matrix, words
 
@@ -177,12 +217,13 @@ def _fast_rows(lines: list[bytes], dim: int | None, encoding: str) -> tuple[list
 
 
 def _read_text(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, list[str]]:
-    with open(path, "rb") as fh:
+    size, compressed = path.stat().st_size, _compression(path) is not None
+    with _open_table(path) as fh:
         n, dim = _parse_header(fh.readline(), path)
-        _check_declared(n, dim, os.fstat(fh.fileno()).st_size, 2, path)
+        _check_declared(n, dim, None if compressed else size, 2, path)
         matrix = np.empty((n, dim), dtype=np.float32)
         index: dict[str, int] = {}
-        compiled = os.fstat(fh.fileno()).st_size >= _COMPILED_BYTES
+        compiled = size * (4 if compressed else 1) >= _COMPILED_BYTES
         for i0 in range(0, n, _BLOCK_LINES):
             lines = [fh.readline() for _ in range(min(_BLOCK_LINES, n - i0))]
             fast = _fast_rows(lines, dim, encoding) if compiled and all(lines) else None
@@ -215,47 +256,59 @@ def _read_text(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, list
 
 
 def _read_binary(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, list[str]]:
+    if _compression(path) is not None:  # decompressed into memory whole: the entries are read from one buffer
+        with _open_table(path) as fh:
+            data = fh.read()
+        if not data:
+            raise W2VError(f"{path}: empty file")
+        return _parse_binary(data, len(data), path, encoding, errors)
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         if size == 0:
             raise W2VError(f"{path}: empty file")
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            eol = mm.find(b"\n", 0, 4096)
-            if eol < 0:
-                raise W2VError(f"{path}, line 1: no header line 'VOCAB_SIZE DIM' in the first 4096 bytes")
-            n, dim = _parse_header(mm[:eol], path)
-            _check_declared(n, dim, size, 4, path)
-            nbytes = 4 * dim
-            matrix = np.empty((n, dim), dtype=np.float32)
-            index: dict[str, int] = {}
-            pos, first = eol + 1, 0
-            if size >= _COMPILED_BYTES and sys.byteorder == "little":
-                first, pos = _scan_binary(mm, pos, n, dim, matrix, index, path, encoding, errors)
-            for i in range(first, n):  # entry by entry (a small file, or from where the scan stopped: what is wrong)
-                while pos < size and mm[pos] == 0x0A:  # word2vec C ends each entry with "\n"
-                    pos += 1
-                space = mm.find(b" ", pos, pos + _MAX_WORD_BYTES)
-                if space < 0:
-                    raise W2VError(
-                        f"{path}, byte offset {pos}: entry {i + 1} of {n} has no space-terminated word"
-                        f" ({'end of file' if pos >= size else 'damaged file'}; is the header count right?)"
-                    )
-                where = f"byte offset {pos}"
-                word = _decode(mm[pos:space], encoding, errors, path, where)
-                if space + 1 + nbytes > size:
-                    raise W2VError(
-                        f"{path}: truncated at byte offset {space + 1}: entry {i + 1} of {n} ({word!r}) needs"
-                        f" {nbytes} bytes of float32, only {size - space - 1} left"
-                    )
-                _add_word(index, word, where, path)
-                matrix[i] = np.frombuffer(mm, dtype="<f4", count=dim, offset=space + 1)
-                pos = space + 1 + nbytes
-            rest = mm[pos:]
-            if rest.strip(b"\n"):
-                raise W2VError(
-                    f"{path}, byte offset {pos}: {len(rest)} bytes after the {n} vectors the header promises"
-                    " (wrong count in the header, or not a binary file?)"
-                )
+            return _parse_binary(mm, size, path, encoding, errors)
+
+
+def _parse_binary(mm: mmap.mmap | bytes, size: int, path: Path, encoding: str,
+                  errors: str) -> tuple[np.ndarray, list[str]]:
+    """The entries of a word2vec binary file held in ``mm`` (the file mapped, or decompressed)."""
+    eol = mm.find(b"\n", 0, 4096)
+    if eol < 0:
+        raise W2VError(f"{path}, line 1: no header line 'VOCAB_SIZE DIM' in the first 4096 bytes")
+    n, dim = _parse_header(mm[:eol], path)
+    _check_declared(n, dim, size, 4, path)  # size: of the decompressed bytes when compressed
+    nbytes = 4 * dim
+    matrix = np.empty((n, dim), dtype=np.float32)
+    index: dict[str, int] = {}
+    pos, first = eol + 1, 0
+    if size >= _COMPILED_BYTES and sys.byteorder == "little":
+        first, pos = _scan_binary(mm, pos, n, dim, matrix, index, path, encoding, errors)
+    for i in range(first, n):  # entry by entry (a small file, or from where the scan stopped: what is wrong)
+        while pos < size and mm[pos] == 0x0A:  # word2vec C ends each entry with "\n"
+            pos += 1
+        space = mm.find(b" ", pos, pos + _MAX_WORD_BYTES)
+        if space < 0:
+            raise W2VError(
+                f"{path}, byte offset {pos}: entry {i + 1} of {n} has no space-terminated word"
+                f" ({'end of file' if pos >= size else 'damaged file'}; is the header count right?)"
+            )
+        where = f"byte offset {pos}"
+        word = _decode(mm[pos:space], encoding, errors, path, where)
+        if space + 1 + nbytes > size:
+            raise W2VError(
+                f"{path}: truncated at byte offset {space + 1}: entry {i + 1} of {n} ({word!r}) needs"
+                f" {nbytes} bytes of float32, only {size - space - 1} left"
+            )
+        _add_word(index, word, where, path)
+        matrix[i] = np.frombuffer(mm, dtype="<f4", count=dim, offset=space + 1)
+        pos = space + 1 + nbytes
+    rest = mm[pos:]
+    if rest.strip(b"\n"):
+        raise W2VError(
+            f"{path}, byte offset {pos}: {len(rest)} bytes after the {n} vectors the header promises"
+            " (wrong count in the header, or not a binary file?)"
+        )
     return matrix, list(index)
 
 
@@ -288,16 +341,26 @@ def read_glove(path: PathLike, encoding: str = "utf-8", unicode_errors: str = "s
     """
     path = Path(path)
     check_regular(path, "a GloVe file")
+    try:
+        return _read_glove(path, encoding, unicode_errors)
+    except _DECOMPRESS_ERRORS as exc:
+        if isinstance(exc, FileNotFoundError | IsADirectoryError) or _compression(path) is None:
+            raise
+        raise _damaged(path, exc) from None
+
+
+def _read_glove(path: Path, encoding: str, unicode_errors: str) -> tuple[np.ndarray, list[str]]:
     blocks: list[np.ndarray] = []
     index: dict[str, int] = {}
     dim = None
     try:
-        fh = open(path, "rb")
+        fh = _open_table(path)
     except OSError:
         raise _open_error(path) from None
+    compressed = _compression(path) is not None
     with fh:
         lineno = 0
-        compiled = os.fstat(fh.fileno()).st_size >= _COMPILED_BYTES
+        compiled = path.stat().st_size * (4 if compressed else 1) >= _COMPILED_BYTES
         while lines := list(itertools.islice(fh, _BLOCK_LINES)):
             fast = _fast_rows(lines, dim, encoding) if compiled else None
             if fast is not None:
@@ -421,8 +484,13 @@ def read_vector_file(path: PathLike, binary: bool | None = None, context: bool =
     check_regular(path, "a word2vec, GloVe or fastText file")
     if is_fasttext_bin(path):
         return read_fasttext_bin(path, context=context)
-    with open(path, "rb") as fh:
-        first = fh.readline(4096)
+    try:
+        with _open_table(path) as fh:
+            first = fh.readline(4096)
+    except (FileNotFoundError, IsADirectoryError):
+        raise _open_error(path) from None
+    except _DECOMPRESS_ERRORS as exc:
+        raise _damaged(path, exc) from None
     parts = first.split()
     if len(parts) == 2 and all(p.isdigit() for p in parts):
         matrix, words = read_word2vec(path, binary=binary, unicode_errors=unicode_errors)
