@@ -504,7 +504,8 @@ def load(source, mmap: bool = False, context: bool = False, binary: bool | None 
     """The one loader: a :class:`Vectors` from whatever holds a table.
 
     ``source`` is a :class:`Vectors` (returned as it is), a w2v model directory, a word2vec text or
-    binary file (``binary=None`` detects which), a GloVe text file, or a ``(matrix, words)`` pair.
+    binary file (``binary=None`` detects which), a GloVe text file (these three may be gzip-, bzip2- or
+    xz-compressed), or a ``(matrix, words)`` pair.
     ``mmap`` memory-maps a model directory's table; ``context`` also loads its ``context.npy`` (a fastText
     ``.bin``'s output vectors). ``unicode_errors="replace"`` reads a word2vec or GloVe file whose words are not
     all valid UTF-8 (word2vec C cuts long words at a byte count, sometimes inside a character), each bad
