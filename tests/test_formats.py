@@ -327,3 +327,23 @@ def test_compressed_tables_read_through(tmp_path, table, reader, compression):
         with pytest.raises(W2VError, match="cannot decompress|file ends|truncated|expected") as err:
             formats.load(damaged)
         assert "\n" not in str(err.value)
+
+
+def test_compressed_outputs_by_suffix(tmp_path, table):
+    import bz2
+    import gzip
+    import lzma
+
+    vec = Vectors(table, WORDS)
+    write_word2vec(tmp_path / "plain.bin", table, WORDS, binary=True)
+    write_word2vec(tmp_path / "plain.txt", table, WORDS, binary=False)
+    for name, decompress in (("v.bin.gz", gzip.decompress), ("v.txt.xz", lzma.decompress),
+                             ("v.vec.bz2", bz2.decompress)):
+        fmt = formats.save_vectors(vec, tmp_path / name)
+        assert fmt == ("binary" if ".bin" in name else "text")
+        plain = tmp_path / ("plain.bin" if fmt == "binary" else "plain.txt")
+        assert decompress((tmp_path / name).read_bytes()) == plain.read_bytes()  # the same bytes, compressed
+        np.testing.assert_array_equal(formats.load(tmp_path / name).matrix, table)
+    with pytest.raises(W2VError, match="name it NAME.bin.gz or NAME.txt.gz"):
+        formats.save_vectors(vec, tmp_path / "vectors.gz")
+    assert not (tmp_path / "vectors.gz").exists()

@@ -50,6 +50,7 @@ _ASCII_COMPATIBLE = {"utf-8", "ascii", "iso8859-1", "iso8859-15", "cp1252"}  # a
 
 #: Compressed tables (GoogleNews-vectors-negative300.bin.gz, fastText's cc.*.vec.gz), known by their first bytes.
 _COMPRESSED = {b"\x1f\x8b": ("gzip", gzip.open), b"BZh": ("bzip2", bz2.open), b"\xfd7zXZ\x00": ("xz", lzma.open)}
+_WRITE_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _DECOMPRESS_ERRORS = (EOFError, OSError, lzma.LZMAError, zlib.error)
 
 
@@ -417,7 +418,8 @@ def _is_number(text: str) -> bool:
 def write_word2vec(
     path: PathLike, matrix: np.ndarray, words: Sequence[str], binary: bool = False, c_style: bool = False
 ) -> None:
-    """Write a word2vec text or binary file atomically.
+    """Write a word2vec text or binary file atomically (gzip-, bzip2- or xz-compressed when ``path`` ends in
+    ``.gz``, ``.bz2`` or ``.xz``).
 
     The bytes equal gensim's ``save_word2vec_format`` (text values are the shortest float32 repr), or
     word2vec C's output with ``c_style=True`` (``%lf`` values each followed by a space; binary entries
@@ -430,7 +432,8 @@ def write_word2vec(
         if not w or any(ch.isspace() for ch in w):
             raise W2VError(f"word {w!r} is empty or contains whitespace; the word2vec format cannot store it")
     check_finite_rows(matrix, list(words), f"vectors for {path}")
-    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+    opener = _WRITE_COMPRESSED.get(Path(path).suffix.lower(), open)
+    with atomic_path(path) as tmp, opener(tmp, "wb") as out:
         out.write(f"{matrix.shape[0]} {matrix.shape[1]}\n".encode())
         end = b"\n" if c_style else b""
         for word, row in zip(words, matrix):
@@ -540,6 +543,12 @@ def load_vectors(path: PathLike, binary: bool | None = None, mmap: bool = False)
 
 def _format_from_suffix(path: Path) -> str:
     suffix = path.suffix.lower()
+    if suffix in _WRITE_COMPRESSED:  # NAME.bin.gz, NAME.vec.xz ...: a compressed word2vec file
+        inner = _format_from_suffix(path.with_suffix(""))
+        if inner == "model":
+            raise W2VError(f"--out {path}: a compressed output is a word2vec file: name it NAME.bin{suffix} or "
+                           f"NAME.txt{suffix}")
+        return inner
     return "binary" if suffix == ".bin" else "text" if suffix in (".txt", ".vec", ".w2v") else "model"
 
 
@@ -548,7 +557,8 @@ def save_vectors(vectors: Vectors, path: PathLike, fmt: str | None = None, c_sty
     """Save to ``fmt`` = ``"model"`` (directory), ``"text"`` or ``"binary"`` (word2vec), or ``"projector"``
     (a directory of Embedding Projector files, :func:`write_projector`); returns the format.
 
-    Without ``fmt``: ``.bin`` → binary, ``.txt``/``.vec``/``.w2v`` → text, otherwise a model directory.
+    Without ``fmt``: ``.bin`` → binary, ``.txt``/``.vec``/``.w2v`` → text (either followed by ``.gz``, ``.bz2``
+    or ``.xz``: compressed), otherwise a model directory.
     """
     path = Path(path)
     fmt = fmt or _format_from_suffix(path)
@@ -572,7 +582,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dst", nargs="?", help=argparse.SUPPRESS)  # the old positional spelling of --out
     p.add_argument("--out", help="output: a directory, or a word2vec file (required)")
     p.add_argument("--to", choices=["model", "text", "binary", "projector"], default=None,
-                   help="output format (default: from DST's suffix: .bin binary, .txt/.vec text, else model); "
+                   help="output format (default: from DST's suffix: .bin binary, .txt/.vec text, either followed "
+                   "by .gz/.bz2/.xz compressed, else model); "
                    "projector: a directory of TensorFlow Embedding Projector files (tensors.tsv, metadata.tsv)")
     p.add_argument("--c-style", action="store_true",
                    help="write exactly like word2vec C (newline after binary entries, '%%lf ' text values)")
