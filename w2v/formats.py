@@ -8,7 +8,10 @@ GloVe text: like word2vec text without the header.
 Output is byte-identical to gensim's ``save_word2vec_format`` (default) or to word2vec C
 (``c_style=True``: binary entries end with a newline, text values are ``%lf`` with a trailing space).
 Malformed input (wrong counts, truncated binary, bad numbers, duplicate words) raises
-:class:`~w2v.errors.W2VError` naming the line or byte offset; nothing is loaded partially.
+:class:`~w2v.errors.W2VError` naming the line or byte offset; nothing is loaded partially. gzip-, bzip2- and
+xz-compressed files are read through (known by their first bytes) and written for ``NAME.bin.gz`` and the like.
+Large files are scanned and their numbers parsed in compiled code (:mod:`w2v.format_kernels`), with the same
+results and the same errors as the line-by-line readers here.
 
 Command line: ``python -m w2v.formats SRC DST`` converts between a w2v model directory and
 word2vec text/binary files (and reads GloVe); ``--to projector`` writes the files TensorFlow's
