@@ -175,7 +175,7 @@ def test_cli_bad_input_exits_2(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["binary", "text", "glove"])
-def test_words_cut_inside_a_character_refused_then_read_with_replace(tmp_path, kind):
+def test_words_cut_inside_a_character_refused_then_read_with_replace(tmp_path, kind, reader):
     # word2vec C cuts long words at a byte count, sometimes inside a multi-byte character
     cut = "日本".encode()[:4]  # 日 and the first byte of 本
     vec = np.array([[0.5, -1.0], [2.0, 0.25]], dtype=np.float32)

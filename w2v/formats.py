@@ -327,13 +327,39 @@ def _scan_binary(mm: mmap.mmap, pos: int, n: int, dim: int, matrix: np.ndarray, 
     try:
         starts, ends = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         found, pos = format_kernels.scan_binary(buf, pos, n, dim, _MAX_WORD_BYTES, starts, ends)
-        for start, end in zip(starts[:found].tolist(), ends[:found].tolist()):
-            where = f"byte offset {start}"
-            _add_word(index, _decode(mm[start:end], encoding, errors, path, where), where, path)
+        spans = list(zip(starts[:found].tolist(), ends[:found].tolist()))
+        if not _index_at_once(mm, spans, index, encoding, errors):
+            for start, end in spans:  # word by word: the first bad word, and where
+                where = f"byte offset {start}"
+                _add_word(index, _decode(mm[start:end], encoding, errors, path, where), where, path)
         format_kernels.gather_rows(buf, ends, found, matrix.view(np.uint8))
     finally:
         del buf  # the mmap cannot close while an array holds its buffer
     return found, pos
+
+
+def _index_at_once(mm: mmap.mmap | bytes, spans: list[tuple[int, int]], index: dict[str, int], encoding: str,
+                   errors: str) -> bool:
+    """Decode and index the words at ``spans`` in one go (one decode of them joined by newlines; a word per
+    Python call had been most of a binary read); ``False``, with ``index`` untouched, when that cannot give what
+    word-by-word indexing would (a word with a newline, a decoding error, an empty or repeated word): the
+    caller then indexes word by word and raises the exact error."""
+    if index or codecs.lookup(encoding).name not in _ASCII_COMPATIBLE:
+        return False
+    raw = b"\n".join([mm[start:end] for start, end in spans])
+    if raw.count(b"\n") != len(spans) - 1 and spans:
+        return False
+    try:
+        words = raw.decode(encoding, errors).split("\n") if spans else []
+    except UnicodeDecodeError:
+        return False
+    if len(words) != len(spans):  # 'replace' made no newline, but be sure
+        return False
+    found = dict(zip(words, range(len(words))))
+    if len(found) != len(words) or "" in found:
+        return False
+    index.update(found)
+    return True
 
 
 def read_glove(path: PathLike, encoding: str = "utf-8", unicode_errors: str = "strict") -> tuple[np.ndarray, list[str]]:
