@@ -239,7 +239,7 @@ def test_compiled_number_parser_is_exactly_float_or_declines():
     for s in _number_strings(rng, 20_000):
         buf = np.frombuffer(f"w {s}\n".encode(), dtype=np.uint8)
         out, end = np.zeros((1, 1), np.float32), np.zeros(1, np.int64)
-        if parse_lines(buf, 1, 1, out, end) != -1:
+        if parse_lines(buf, 1, 1, out, np.zeros(1, np.int64), end) != -1:
             continue  # declined: the caller reads it with float()
         parsed += 1
         with np.errstate(over="ignore"):
@@ -248,7 +248,8 @@ def test_compiled_number_parser_is_exactly_float_or_declines():
     assert parsed > 12_000  # the numbers tables hold are read compiled
     for s in ["1.000000", "-0.218792", "1e-05", "0.0001234", "-1.245911", "3.14159265358979"]:
         buf = np.frombuffer(f"w {s}\n".encode(), dtype=np.uint8)
-        assert parse_lines(buf, 1, 1, np.zeros((1, 1), np.float32), np.zeros(1, np.int64)) == -1, s
+        spans = np.zeros(1, np.int64), np.zeros(1, np.int64)
+        assert parse_lines(buf, 1, 1, np.zeros((1, 1), np.float32), *spans) == -1, s
 
 
 @pytest.mark.parametrize("kind", ["word2vec", "glove"])

@@ -38,27 +38,24 @@ def _number(buf, pos, size):
     digits = 0  # significant digits in mant
     exp10 = 0
     seen = False
-    while pos < size and _ZERO <= buf[pos] <= _NINE:
-        seen = True
-        d = buf[pos] - _ZERO
-        if mant != 0 or d != 0:
-            if digits == 19:
-                return 0.0, -1
-            mant = mant * np.uint64(10) + np.uint64(d)
-            digits += 1
-        pos += 1
-    if pos < size and buf[pos] == _DOT:
-        pos += 1
-        while pos < size and _ZERO <= buf[pos] <= _NINE:
+    fraction = False  # past the decimal point: each digit divides by ten
+    while pos < size:
+        c = buf[pos]
+        if _ZERO <= c <= _NINE:
             seen = True
-            d = buf[pos] - _ZERO
+            d = c - _ZERO
             if mant != 0 or d != 0:
                 if digits == 19:
                     return 0.0, -1
                 mant = mant * np.uint64(10) + np.uint64(d)
                 digits += 1
-            exp10 -= 1
-            pos += 1
+            if fraction:
+                exp10 -= 1
+        elif c == _DOT and not fraction:
+            fraction = True
+        else:
+            break
+        pos += 1
     if not seen:
         return 0.0, -1
     if pos < size and (buf[pos] == 101 or buf[pos] == 69):  # e, E
@@ -89,12 +86,12 @@ def _number(buf, pos, size):
 
 
 @njit(nogil=True, cache=True)
-def parse_lines(buf, n, dim, out, word_end):
+def parse_lines(buf, n, dim, out, word_start, word_end):
     """Parse ``n`` lines ``word v1 ... vdim`` from ``buf`` (uint8, each line ended by a newline; the word runs to
     the first space, the numbers are separated by one space, ASCII whitespace may end a line) into ``out[:n]``
-    (float32), and each line's word end (an offset into ``buf``; a line's word starts one byte after the previous
-    line's newline) into ``word_end``. Returns -1 when every line was read exactly, else the index of the first
-    line that was not (the outputs are then partly written)."""
+    (float32), and where each line's word starts and ends in ``buf`` into ``word_start``/``word_end``. Returns -1
+    when every line was read exactly, else the index of the first line that was not (the outputs are then partly
+    written)."""
     size = buf.shape[0]
     pos = 0
     for i in range(n):
@@ -103,6 +100,7 @@ def parse_lines(buf, n, dim, out, word_end):
             pos += 1
         if pos >= size or buf[pos] != _SPACE or pos == start:
             return i
+        word_start[i] = start
         word_end[i] = pos
         pos += 1
         for j in range(dim):

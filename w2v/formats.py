@@ -67,10 +67,15 @@ def _compression(path: Path) -> tuple[str, Callable] | None:
     return next((kind for prefix, kind in _COMPRESSED.items() if magic.startswith(prefix)), None)
 
 
-def _open_table(path: Path) -> BinaryIO:
-    """``path`` opened for reading bytes, decompressed on the fly when it is compressed."""
+def _open_table(path: Path) -> tuple[BinaryIO, bool]:
+    """``path`` opened for reading bytes, decompressed on the fly when it is compressed; and whether it is."""
     kind = _compression(path)
-    return kind[1](path, "rb") if kind else open(path, "rb")
+    return (kind[1](path, "rb") if kind else open(path, "rb")), kind is not None
+
+
+def _compiled(path: Path, compressed: bool) -> bool:
+    """Whether a text table is large enough for the compiled parser (a compressed one by ~4x its size)."""
+    return path.stat().st_size * (4 if compressed else 1) >= _COMPILED_BYTES
 
 
 def _damaged(path: Path, exc: BaseException) -> W2VError:
@@ -129,7 +134,7 @@ def is_binary_word2vec(path: PathLike) -> bool:
     """Guess whether a word2vec file (with header) is binary, from its first entry."""
     path = Path(path)
     try:
-        with _open_table(path) as fh:
+        with _open_table(path)[0] as fh:
             header = fh.readline()
             sample = fh.read(_MAX_WORD_BYTES)
     except (FileNotFoundError, IsADirectoryError):
@@ -207,27 +212,22 @@ def _fast_rows(lines: list[bytes], dim: int | None, encoding: str) -> tuple[list
     if not raw.endswith(b"\n"):
         raw += b"\n"
     rows = np.empty((len(lines), dim), dtype=np.float32)
-    ends = np.empty(len(lines), dtype=np.int64)
+    starts, ends = np.empty(len(lines), dtype=np.int64), np.empty(len(lines), dtype=np.int64)
     from . import format_kernels  # numba: only for files large enough to pay for it
 
-    if format_kernels.parse_lines(np.frombuffer(raw, dtype=np.uint8), len(lines), dim, rows, ends) != -1:
+    if format_kernels.parse_lines(np.frombuffer(raw, dtype=np.uint8), len(lines), dim, rows, starts, ends) != -1:
         return None
-    starts = [0, *(len(line) for line in lines[:-1])]
-    words, at = [], 0
-    for line_len, end in zip(starts, ends.tolist()):
-        at += line_len
-        words.append(raw[at:end])
-    return words, rows
+    return [raw[start:end] for start, end in zip(starts.tolist(), ends.tolist())], rows
 
 
 def _read_text(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, list[str]]:
-    size, compressed = path.stat().st_size, _compression(path) is not None
-    with _open_table(path) as fh:
+    fh, compressed = _open_table(path)
+    with fh:
         n, dim = _parse_header(fh.readline(), path)
-        _check_declared(n, dim, None if compressed else size, 2, path)
+        _check_declared(n, dim, None if compressed else path.stat().st_size, 2, path)
         matrix = np.empty((n, dim), dtype=np.float32)
         index: dict[str, int] = {}
-        compiled = size * (4 if compressed else 1) >= _COMPILED_BYTES
+        compiled = _compiled(path, compressed)
         for i0 in range(0, n, _BLOCK_LINES):
             lines = [fh.readline() for _ in range(min(_BLOCK_LINES, n - i0))]
             fast = _fast_rows(lines, dim, encoding) if compiled and all(lines) else None
@@ -260,13 +260,13 @@ def _read_text(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, list
 
 
 def _read_binary(path: Path, encoding: str, errors: str) -> tuple[np.ndarray, list[str]]:
-    if _compression(path) is not None:  # decompressed into memory whole: the entries are read from one buffer
-        with _open_table(path) as fh:
+    fh, compressed = _open_table(path)
+    with fh:
+        if compressed:  # decompressed into memory whole: the entries are read from one buffer
             data = fh.read()
-        if not data:
-            raise W2VError(f"{path}: empty file")
-        return _parse_binary(data, len(data), path, encoding, errors)
-    with open(path, "rb") as fh:
+            if not data:
+                raise W2VError(f"{path}: empty file")
+            return _parse_binary(data, len(data), path, encoding, errors)
         size = os.fstat(fh.fileno()).st_size
         if size == 0:
             raise W2VError(f"{path}: empty file")
@@ -344,16 +344,14 @@ def _index_at_once(mm: mmap.mmap | bytes, spans: list[tuple[int, int]], index: d
     Python call had been most of a binary read); ``False``, with ``index`` untouched, when that cannot give what
     word-by-word indexing would (a word with a newline, a decoding error, an empty or repeated word): the
     caller then indexes word by word and raises the exact error."""
-    if index or codecs.lookup(encoding).name not in _ASCII_COMPATIBLE:
+    if index or not spans or codecs.lookup(encoding).name not in _ASCII_COMPATIBLE:
         return False
     raw = b"\n".join([mm[start:end] for start, end in spans])
-    if raw.count(b"\n") != len(spans) - 1 and spans:
+    if raw.count(b"\n") != len(spans) - 1:
         return False
-    try:
-        words = raw.decode(encoding, errors).split("\n") if spans else []
+    try:  # in these encodings only the newline byte decodes to a newline, so the split gives the words back
+        words = raw.decode(encoding, errors).split("\n")
     except UnicodeDecodeError:
-        return False
-    if len(words) != len(spans):  # 'replace' made no newline, but be sure
         return False
     found = dict(zip(words, range(len(words))))
     if len(found) != len(words) or "" in found:
@@ -384,13 +382,12 @@ def _read_glove(path: Path, encoding: str, unicode_errors: str) -> tuple[np.ndar
     index: dict[str, int] = {}
     dim = None
     try:
-        fh = _open_table(path)
+        fh, compressed = _open_table(path)
     except OSError:
         raise _open_error(path) from None
-    compressed = _compression(path) is not None
     with fh:
         lineno = 0
-        compiled = path.stat().st_size * (4 if compressed else 1) >= _COMPILED_BYTES
+        compiled = _compiled(path, compressed)
         while lines := list(itertools.islice(fh, _BLOCK_LINES)):
             fast = _fast_rows(lines, dim, encoding) if compiled else None
             if fast is not None:
@@ -517,7 +514,7 @@ def read_vector_file(path: PathLike, binary: bool | None = None, context: bool =
     if is_fasttext_bin(path):
         return read_fasttext_bin(path, context=context)
     try:
-        with _open_table(path) as fh:
+        with _open_table(path)[0] as fh:
             first = fh.readline(4096)
     except (FileNotFoundError, IsADirectoryError):
         raise _open_error(path) from None
